@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# bes2600: Rust driver for the Bestechnic BES2600 SDIO WiFi chip.
+#
+#   make                      build bes2600.ko against KDIR (default: the running kernel)
+#   make KDIR=<tree>          build against any configured, built, Rust-enabled kernel tree
+#   make install              install the module into KDIR's module directory
+#   make check                every test: host, fuzz smoke, KUnit and end to end under qemu
+#   make demo                 boot the test kernel in qemu and load the module
+#   make clean
+#
+# The kernel build itself is described by the Kbuild file beside this one.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+SRC := $(dir $(realpath $(lastword $(MAKEFILE_LIST))))
+
+# The toolchain variables come from scripts/kbuild-env.sh, which first checks that KDIR is
+# usable and prints one clear error if it is not.
+define kbuild
+	@args=$$("$(SRC)scripts/kbuild-env.sh" "$(KDIR)") && \
+	env $$(echo "$$args" | grep '^LIBCLANG_PATH=') \
+	$(MAKE) -C "$(KDIR)" M="$(SRC:%/=%)" $$(echo "$$args" | grep -v '^LIBCLANG_PATH=') $(1)
+endef
+
+all: modules
+
+modules:
+	$(call kbuild,modules)
+
+install: modules
+	$(call kbuild,modules_install)
+
+check:
+	@"$(SRC)scripts/check.sh"
+
+demo:
+	@"$(SRC)scripts/demo.sh"
+
+clean:
+	rm -rf $(SRC).tmp_versions $(SRC)Module.symvers $(SRC)modules.order $(SRC).modules.order.cmd
+	find "$(SRC)bes2600" "$(SRC)rust" -maxdepth 1 \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' -o -name 'bindings_generated.rs' \) -delete
+	rm -f $(SRC)bes2600.ko $(SRC)bes2600.o $(SRC)bes2600.mod $(SRC)bes2600.mod.c $(SRC)bes2600.mod.o \
+		$(SRC).bes2600*.cmd $(SRC)Module.symvers.cmd
+
+.PHONY: all modules install check demo clean

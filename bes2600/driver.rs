@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Driver for the Bestechnic BES2600 SDIO WiFi chip (the WiFi of the Pine64 PineTab2).
+//!
+//! Data flows through the modules in this order:
+//!
+//! ```text
+//!  chip ──SDIO──▶ sdio ──▶ bh ──▶ wsm ──▶ mac80211 ──▶ mac80211/cfg80211 ──▶ nl80211
+//! ```
+//!
+//! - [`sdio`]: the bus glue: probe and remove, interrupt, register and data-port access.
+//! - [`bh`]: the single bottom-half thread that does every bus transfer and alone owns the
+//!   chip's flow-control state.
+//! - [`wsm`]: the command layer on top of the pure protocol code in [`protocol`].
+//! - [`mac80211`]: the `ieee80211_ops` the stack calls.
+//!
+//! All `unsafe` code lives in `rust/` (the [`kernel_ext`] module), behind safe abstractions.
+
+use kernel::prelude::*;
+
+#[path = "../rust/kernel_ext.rs"]
+mod kernel_ext;
+
+mod bh;
+mod mac80211;
+// pub mod protocol; (enabled once bes2600/protocol.rs exists)
+mod sdio;
+mod wsm;
+
+mod kunit;
+
+module_sdio_driver! {
+    type: sdio::Bes2600Sdio,
+    name: "bes2600",
+    authors: ["The bes2600 driver authors"],
+    description: "Bestechnic BES2600 SDIO WiFi driver",
+    license: "GPL",
+    firmware: [
+        "bes2600/best2002_fw_boot_sdio.bin",
+        "bes2600/best2002_fw_sdio.bin",
+    ],
+}

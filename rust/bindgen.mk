@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Generates rust/bindings_generated.rs from rust/bindings_helper.h with bindgen,
+# against the headers and the configuration of the kernel being built against
+# (struct layouts depend on both, so the output is never committed).
+#
+# Included from the top-level Kbuild; the including Kbuild adds the dependency
+# of its crate root on $(obj)/rust/bindings_generated.rs.
+
+# Flags that GCC understands and libclang rejects. bindgen parses the headers
+# with libclang, so a GCC-built kernel's c_flags must lose these first. The list
+# follows the kernel's own rust/Makefile; on a clang-built kernel it is a no-op.
+bes2600_bindgen_skip_c_flags := -mno-fp-ret-in-387 -mpreferred-stack-boundary=% \
+	-mskip-rax-setup -mgeneral-regs-only -msign-return-address=% \
+	-mindirect-branch=thunk-extern -mindirect-branch-register \
+	-mfunction-return=thunk-extern -mrecord-mcount -mabi=lp64 \
+	-mindirect-branch-cs-prefix -mstack-protector-guard% -mtraceback=no \
+	-mno-pointers-to-nested-functions -mno-string \
+	-mno-strict-align -mstrict-align -mdirect-extern-access \
+	-mexplicit-relocs -mno-check-zero-division \
+	-fconserve-stack -falign-jumps=% -falign-loops=% \
+	-femit-struct-debug-baseonly -fno-ipa-cp-clone -fno-ipa-sra \
+	-fno-partial-inlining -fplugin-arg-arm_ssp_per_task_plugin-% \
+	-fno-reorder-blocks -fno-allow-store-data-races -fasan-shadow-offset=% \
+	-fzero-call-used-regs=% -fno-stack-clash-protection \
+	-fno-inline-functions-called-once -fsanitize=bounds-strict \
+	-fstrict-flex-arrays=% -fmin-function-alignment=% \
+	-fzero-init-padding-bits=% -mno-fdpic \
+	-fdiagnostics-show-context -fdiagnostics-show-context=% \
+	--param=% --param asan-% -fno-isolate-erroneous-paths-dereference \
+	-ffixed-r2 -mmultiple -mno-readonly-in-sdata
+
+bes2600_bindgen_target_x86 := x86_64-linux-gnu
+bes2600_bindgen_target_arm64 := aarch64-linux-gnu
+bes2600_bindgen_target := $(bes2600_bindgen_target_$(SRCARCH))
+
+# The C API surface the abstractions use; everything else stays out of the
+# generated file (it would otherwise be tens of thousands of lines).
+bes2600_bindgen_allow := \
+	--allowlist-function 'sdio_.*' \
+	--allowlist-function '__sdio_register_driver' \
+	--allowlist-function 'bes2600_helper_.*' \
+	--allowlist-type 'sdio_.*' \
+	--allowlist-var 'SDIO_.*' \
+	--opaque-type 'device' \
+	--opaque-type 'device_driver' \
+	--opaque-type 'mmc_card' \
+	--opaque-type 'module'
+
+quiet_cmd_bes2600_bindgen = BINDGEN $@
+      cmd_bes2600_bindgen = \
+	$(BINDGEN) $< --rust-target 1.85 --use-core --with-derive-default \
+		--ctypes-prefix ffi --no-layout-tests --no-debug '.*' \
+		--enable-function-attribute-detection $(bes2600_bindgen_allow) \
+		-o $@ -- $(filter-out $(bes2600_bindgen_skip_c_flags),$(c_flags)) \
+		-w --target=$(bes2600_bindgen_target) -fno-builtin -D__BINDGEN__ \
+		-DMODULE -I$(src)/rust
+
+$(obj)/rust/bindings_generated.rs: $(src)/rust/bindings_helper.h $(src)/rust/helpers.h FORCE
+	$(call if_changed_dep,bes2600_bindgen)
+
+targets += rust/bindings_generated.rs

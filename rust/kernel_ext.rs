@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Abstractions over kernel APIs that the in-tree `kernel` crate does not cover yet.
+//!
+//! Every `unsafe` block of the project lives under this module, each with a `// SAFETY:`
+//! comment; the driver code built on top of it is safe Rust. The shapes follow the in-tree
+//! bus abstractions (`kernel::i2c`, `kernel::pci`) so that they could be proposed upstream.
+//!
+//! A crate uses these files by declaring `#[path = "../rust/kernel_ext.rs"] mod kernel_ext;`
+//! at its root; the macros refer to them as `$crate::kernel_ext`.
+
+pub mod bindings;
+pub mod sdio;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on a Debian 12 (bookworm) machine.
+#
+# Idempotent: a second run finds everything in place and returns in seconds.
+# It only adds bookworm-backports (a bookworm suite) to apt; packages from other
+# suites (the kernel source) are fetched by scripts/kernel.sh with a private apt state.
+set -euo pipefail
+
+log() { printf 'bootstrap: %s\n' "$*"; }
+
+APT_PACKAGES=(
+	# Kernel and module build.
+	bc flex bison libelf-dev libssl-dev cpio kmod make xz-utils
+	# Rust for the kernel: the toolchain whose library source matches it.
+	rustc-web rust-web-src
+	# LLVM toolchain the test kernels are built with, and libclang for bindgen.
+	clang-19 lld-19 llvm-19 libclang-19-dev
+	# dkms for the packaging test.
+	dkms rsync file
+	# Guest userland for the qemu runner.
+	busybox-static
+)
+BACKPORTS_PACKAGES=(
+	qemu-system-x86
+)
+
+need_install=()
+for p in "${APT_PACKAGES[@]}" "${BACKPORTS_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_install+=("$p")
+done
+
+if [ "${#need_install[@]}" -gt 0 ]; then
+	log "installing: ${need_install[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		mirror=$(grep -rhoE 'https?://[^ ]+/debian/?$' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n1 || true)
+		mirror=${mirror:-http://deb.debian.org/debian}
+		log "adding bookworm-backports from $mirror"
+		cat >/etc/apt/sources.list.d/bookworm-backports.sources <<SRC
+Types: deb
+URIs: $mirror
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	fi
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+	apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BACKPORTS_PACKAGES[@]}" >/dev/null
+fi
+
+# bindgen from crates.io (the kernel needs 0.65 or newer; Debian 12 ships 0.60).
+BINDGEN_VERSION=0.73.2
+if ! "$HOME/.cargo/bin/bindgen" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
+	log "installing bindgen-cli $BINDGEN_VERSION"
+	cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION"
+fi
+
+log "ok"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Judges a guest log written by scripts/qemu-run.sh.
+#
+#   scripts/check-log.sh LOG
+#
+# Prints one line per KUnit test case ("kunit: ok|not ok SUITE.CASE"), one line per kernel
+# splat found (WARN, BUG, oops, KASAN, lockdep, kmemleak, hung task, RCU stall), then
+# "kunit: N passed, M failed" and "splats: K". Exits non-zero when a test failed, a splat was
+# found, or the scenario failed.
+set -euo pipefail
+log=${1:?usage: check-log.sh LOG}
+
+python3 - "$log" <<'PY'
+import re, sys
+
+text = open(sys.argv[1], errors="replace").read()
+lines = [re.sub(r"^\[\s*[0-9.]+\]\s?", "", l.rstrip("\r")) for l in text.splitlines()]
+
+# KTAP: a suite opens with "# Subtest: NAME" and its cases report "ok N NAME" one level in.
+passed = failed = 0
+suite = None
+for line in lines:
+    m = re.match(r"^(\s*)# Subtest: (\S+)", line)
+    if m:
+        suite = m.group(2)
+        continue
+    m = re.match(r"^(\s+)(not ok|ok) \d+ (\S+)(.*)$", line)
+    if m and suite:
+        status, case, rest = m.group(2), m.group(3), m.group(4)
+        if "# SKIP" in rest:
+            print(f"kunit: skip {suite}.{case}")
+            continue
+        print(f"kunit: {status} {suite}.{case}")
+        if status == "ok":
+            passed += 1
+        else:
+            failed += 1
+
+splat_patterns = [
+    r"WARNING: CPU: \d+ PID",
+    r"\bBUG: ",
+    r"Oops: ",
+    r"Kernel panic",
+    r"KASAN: ",
+    r"possible circular locking dependency",
+    r"possible recursive locking",
+    r"inconsistent lock state",
+    r"suspicious RCU usage",
+    r"sleeping function called from invalid context",
+    r"unreferenced object 0x",
+    r"INFO: task .* blocked for more than",
+    r"rcu: INFO: .* stall",
+    r"UBSAN: ",
+    r"general protection fault",
+]
+splats = [l for l in lines if any(re.search(p, l) for p in splat_patterns)]
+for s in splats:
+    print(f"splat: {s.strip()}")
+
+scenario = [l for l in lines if l.startswith("bes2600-guest: scenario exit")]
+scenario_ok = bool(scenario) and scenario[-1].endswith(" 0")
+if not scenario_ok:
+    print("scenario: failed" if scenario else "scenario: did not finish")
+
+print(f"kunit: {passed} passed, {failed} failed")
+print(f"splats: {len(splats)}")
+sys.exit(0 if failed == 0 and not splats and scenario_ok else 1)
+PY

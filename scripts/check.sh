@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make check`: every test of the project, ending with one line "N passed, M failed".
+#
+# Installs what is missing (scripts/bootstrap.sh), builds or reuses the cached test kernels,
+# then runs: host cargo tests, the fuzz smoke, the module builds for x86_64 and arm64 with
+# their modinfo checks, the dkms build, the broken-setup diagnostics, and the module's KUnit
+# suites under qemu with the kernel log checked for splats.
+#
+# Logs of every step go to .check/ in the source tree.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/lib.sh"
+
+logs=$top/.check
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0
+failed=0
+failures=()
+
+pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$1"; }
+fail() { failed=$((failed + 1)); failures+=("$1"); printf 'FAIL %s (log: %s)\n' "$1" "${2:-}"; }
+# Runs one check: check NAME COMMAND...; its output goes to .check/NAME.log.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$logs/$name.log" 2>&1; then pass "$name"; else fail "$name" "$logs/$name.log"; fi
+}
+finish() {
+	[ "${#failures[@]}" -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+section() { printf '== %s\n' "$*"; }
+
+start=$(date +%s)
+section "setup"
+"$here/bootstrap.sh" || { fail bootstrap; finish; }
+kdir_x86=$("$here/kernel.sh" x86_64) || { fail kernel-x86_64; finish; }
+kdir_arm=$("$here/kernel.sh" arm64) || { fail kernel-arm64; finish; }
+say "setup done in $(($(date +%s) - start)) s"
+
+section "host tests"
+cargo_log=$logs/cargo-test.log
+if (cd "$top" && cargo test --workspace --quiet) >"$cargo_log" 2>&1; then status=ok; else status=failed; fi
+read -r host_passed host_failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } } END { print p + 0, f + 0 }' "$cargo_log")
+printf 'host cargo test: %d passed, %d failed\n' "$host_passed" "$host_failed"
+passed=$((passed + host_passed))
+failed=$((failed + host_failed))
+if [ "$status" != ok ] && [ "$host_failed" -eq 0 ]; then fail cargo-test "$cargo_log"; fi
+
+section "fuzz smoke"
+if [ -x "$here/fuzz.sh" ]; then
+	check fuzz-smoke "$here/fuzz.sh" "${BES2600_FUZZ_SECONDS:-30}"
+	grep -E '^fuzz:' "$logs/fuzz-smoke.log" || true
+fi
+
+section "module builds"
+# Each architecture builds in its own copy of the sources so their objects never mix.
+build_module() {
+	local arch=$1 kdir=$2 dir=$BES2600_CACHE/module-build/$1
+	mkdir -p "$dir"
+	rsync -a --delete --exclude .git --exclude target --exclude .check "$top/" "$dir/" &&
+		make -C "$dir" KDIR="$kdir" ARCH="$arch" modules
+}
+check module-x86_64 build_module x86_64 "$kdir_x86"
+ko_x86=$BES2600_CACHE/module-build/x86_64/bes2600.ko
+check modinfo-x86_64 "$top/tests/modinfo.sh" "$ko_x86"
+check module-arm64 build_module arm64 "$kdir_arm"
+ko_arm=$BES2600_CACHE/module-build/arm64/bes2600.ko
+check module-arm64-is-aarch64 sh -c "file '$ko_arm' | tee /dev/stderr | grep -q 'ELF 64-bit LSB relocatable, ARM aarch64'"
+check dkms-build "$top/tests/dkms.sh" "$kdir_x86"
+check diagnostics "$top/tests/diagnostics.sh" "$kdir_x86"
+
+section "KUnit under qemu (x86_64)"
+kunit_log=$logs/qemu-kunit.log
+if "$here/qemu-run.sh" -k "$kdir_x86" -s "$top/tests/qemu/kunit.sh" -l "$kunit_log" -m "$ko_x86" 2>"$logs/qemu-run.err"; then
+	"$here/check-log.sh" "$kunit_log" >"$logs/qemu-kunit.verdict"
+	grep -E '^(kunit|splat|scenario):' "$logs/qemu-kunit.verdict" | grep -vE '^kunit: ok ' || true
+	read -r k_passed k_failed < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs/qemu-kunit.verdict")
+	passed=$((passed + ${k_passed:-0}))
+	failed=$((failed + ${k_failed:-0}))
+	[ "${k_passed:-0}" -gt 0 ] && pass kunit-ran || fail kunit-ran "$kunit_log"
+	grep -q "^bes2600-guest: module bes2600 loaded" "$kunit_log" && pass module-loads-in-qemu || fail module-loads-in-qemu "$kunit_log"
+	grep -q "^splats: 0$" "$logs/qemu-kunit.verdict" && ! grep -q "^scenario:" "$logs/qemu-kunit.verdict" &&
+		pass kernel-log-clean || fail kernel-log-clean "$logs/qemu-kunit.verdict"
+else
+	cat "$logs/qemu-run.err"
+	fail qemu-kunit "$kunit_log"
+fi
+
+say "make check took $(($(date +%s) - start)) s"
+finish
