@@ -16,10 +16,8 @@
 //!
 //! All `unsafe` code lives in `rust/` (the [`kernel_ext`] module), behind safe abstractions.
 
-use kernel::prelude::*;
-
 #[path = "../rust/kernel_ext.rs"]
-mod kernel_ext;
+pub mod kernel_ext;
 
 mod bh;
 mod mac80211;

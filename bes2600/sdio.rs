@@ -17,7 +17,7 @@ pub(crate) const DEVICE_BES2600: u16 = 0x2002;
 /// The WLAN function is function 1; the SDIO core probes each function separately.
 const WLAN_FUNCTION: u32 = 1;
 
-kernel::sdio_device_table!(
+crate::sdio_device_table!(
     SDIO_TABLE,
     <Bes2600Sdio as sdio::Driver>::IdInfo,
     [(sdio::DeviceId::new(VENDOR_BESTECHNIC, DEVICE_BES2600), ())]

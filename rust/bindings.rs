@@ -13,6 +13,7 @@
     non_upper_case_globals,
     non_snake_case,
     unreachable_pub,
+    unsafe_op_in_unsafe_fn,
     clippy::all,
     clippy::undocumented_unsafe_blocks,
     clippy::ptr_as_ptr,

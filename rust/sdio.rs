@@ -293,6 +293,13 @@ impl<Ctx: device::DeviceContext> Function<Ctx> {
         unsafe { (*self.as_raw()).max_blksize }
     }
 
+    /// The function's embedded `struct device`, as the `kernel` crate's bindings type it.
+    fn as_device_ptr(&self) -> *mut kernel::bindings::device {
+        // SAFETY: By the type invariant `self.as_raw()` is valid; this only computes the address
+        // of its embedded `dev` field.
+        unsafe { addr_of_mut!((*self.as_raw()).dev) }.cast()
+    }
+
     /// Whether the function is bound to the driver `T` (as opposed to any other driver).
     fn is_bound_to<T: Driver + 'static>(&self) -> bool {
         // SAFETY: By the type invariant `self.as_raw()` is valid.
@@ -304,8 +311,8 @@ impl<Ctx: device::DeviceContext> Function<Ctx> {
     }
 
     fn drvdata_is_null(&self) -> bool {
-        // SAFETY: `dev` is the function's embedded device, valid by the type invariant.
-        unsafe { bindings::dev_get_drvdata(addr_of_mut!((*self.as_raw()).dev)) }.is_null()
+        // SAFETY: `as_device_ptr` is the function's embedded device, valid by the type invariant.
+        unsafe { kernel::bindings::dev_get_drvdata(self.as_device_ptr()) }.is_null()
     }
 }
 
@@ -332,12 +339,10 @@ impl Function<device::Bound> {
 
 impl<Ctx: device::DeviceContext> AsRef<device::Device<Ctx>> for Function<Ctx> {
     fn as_ref(&self) -> &device::Device<Ctx> {
-        // SAFETY: By the type invariant `self.as_raw()` is valid, so its embedded `dev` is a valid
-        // `struct device` that lives as long as the function.
-        let dev = unsafe { addr_of_mut!((*self.as_raw()).dev) };
-        // SAFETY: `device::Device<Ctx>` is a transparent wrapper of `struct device`; the context
-        // of the device is the context of the function it is embedded in.
-        unsafe { &*dev.cast::<device::Device<Ctx>>() }
+        // SAFETY: The embedded `struct device` is valid as long as the function (type
+        // invariant). `device::Device<Ctx>` is a transparent wrapper of `struct device`, and the
+        // context of the device is the context of the function it is embedded in.
+        unsafe { &*self.as_device_ptr().cast::<device::Device<Ctx>>() }
     }
 }
 
@@ -351,12 +356,12 @@ kernel::impl_device_context_into_aref!(Function);
 unsafe impl AlwaysRefCounted for Function {
     fn inc_ref(&self) {
         // SAFETY: A shared reference means the reference count is not zero.
-        unsafe { bindings::get_device(addr_of_mut!((*self.as_raw()).dev)) };
+        unsafe { kernel::bindings::get_device(self.as_device_ptr()) };
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // SAFETY: The caller owns a reference, so the function and its device are valid.
-        unsafe { bindings::put_device(addr_of_mut!((*obj.as_ref().as_raw()).dev)) }
+        unsafe { kernel::bindings::put_device(obj.as_ref().as_device_ptr()) }
     }
 }
 

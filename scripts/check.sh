@@ -63,7 +63,7 @@ build_module() {
 	local arch=$1 kdir=$2 dir=$BES2600_CACHE/module-build/$1
 	mkdir -p "$dir"
 	rsync -a --delete --exclude .git --exclude target --exclude .check "$top/" "$dir/" &&
-		make -C "$dir" KDIR="$kdir" ARCH="$arch" modules
+		make -C "$dir" KDIR="$kdir" ARCH="$arch" BES2600_WERROR=y modules
 }
 check module-x86_64 build_module x86_64 "$kdir_x86"
 ko_x86=$BES2600_CACHE/module-build/x86_64/bes2600.ko

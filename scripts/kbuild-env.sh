@@ -61,11 +61,13 @@ echo "BINDGEN=$bindgen"
 if [ "$(config CONFIG_CC_IS_CLANG)" = y ]; then
 	major=$(config CONFIG_CLANG_VERSION)
 	major=$((major / 10000))
+	# CC and LD are named too: they override a plain CC=clang that dkms passes for clang
+	# kernels, which does not exist where clang is only installed with its version suffix.
 	if command -v "clang-$major" >/dev/null; then
-		echo "LLVM=-$major"
+		printf '%s\n' "LLVM=-$major" "CC=clang-$major" "LD=ld.lld-$major"
 		export LIBCLANG_PATH=/usr/lib/llvm-$major/lib
 	else
-		echo "LLVM=1"
+		printf '%s\n' "LLVM=1" "CC=clang" "LD=ld.lld"
 	fi
 fi
 [ -d "${LIBCLANG_PATH:-}" ] && echo "LIBCLANG_PATH=$LIBCLANG_PATH"

@@ -94,11 +94,15 @@ while IFS= read -r line; do
 	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 	grep -qxF "$line" "$out/.config" || { say "config option not in effect: $line"; missing=1; }
 done < <(cat "${fragments[@]}")
-[ "$missing" = 0 ] || die "the $arch config fragments do not apply; see above"
+[ "$missing" = 0 ] || { rm -rf "$out"; die "the $arch config fragments do not apply; see above"; }
 
 say "building $arch kernel (about 10 minutes on 2 cores)"
 start=$(date +%s)
 make -s -C "$src" "${args[@]}" -j"$JOBS" "${image#arch/*/boot/}" modules >&2
 touch "$out/.bes2600-built"
 say "built $arch kernel in $(($(date +%s) - start)) s"
+# Trees of older fragments or toolchains are never used again.
+for stale in "$BES2600_CACHE/build/$arch-"*; do
+	[ "$stale" = "$out" ] || rm -rf "$stale"
+done
 echo "$out"
