@@ -21,7 +21,7 @@ pub mod kernel_ext;
 
 mod bh;
 mod mac80211;
-// pub mod protocol; (enabled once bes2600/protocol.rs exists)
+pub mod protocol;
 mod sdio;
 mod wsm;
 

@@ -19,6 +19,8 @@ APT_PACKAGES=(
 	dkms rsync file
 	# Guest userland for the qemu runner.
 	busybox-static
+	# Userland of the end-to-end scenarios (the guest boots the host root read-only).
+	hostapd wpasupplicant iw iperf3
 )
 BACKPORTS_PACKAGES=(
 	qemu-system-x86

@@ -2,58 +2,102 @@
 # Boots the x86_64 test kernel under qemu with a busybox initramfs, runs one guest scenario
 # script and writes the whole serial console to a log.
 #
-#   scripts/qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-t TIMEOUT_S]
+#   scripts/qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-t TIMEOUT_S] [-R]
 #
 # The scenario runs as root in the guest with /proc, /sys, /dev and debugfs mounted and the
-# given modules in /modules. After it, the guest prints its exit code and its whole kernel
-# log between markers, then reboots, which ends qemu (-no-reboot).
+# given modules in $BES2600_MODULES (/modules unless -R). After it, the guest prints its exit
+# code and its whole kernel log between markers, then reboots, which ends qemu (-no-reboot).
+#
+# Without -R the guest runs from a busybox initramfs. With -R it boots the host's root
+# filesystem read-only over virtio-9p (as virtme-ng does), with tmpfs on /tmp, /run, /var/tmp,
+# /var/lib and /var/log, so the scenario can run the host's hostapd, wpa_supplicant, iw, iperf3
+# and the project's own binaries under their host paths.
 # Exits 0 when the guest reported back; the caller judges the log (scripts/check-log.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-kdir= scenario= log= timeout_s=600
+kdir= scenario= log= timeout_s=600 host_root=0
 modules=()
-while getopts k:s:l:m:t: opt; do
+while getopts k:s:l:m:t:R opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) scenario=$OPTARG ;;
 	l) log=$OPTARG ;;
 	m) modules+=("$OPTARG") ;;
 	t) timeout_s=$OPTARG ;;
-	*) die "usage: qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-t TIMEOUT_S]" ;;
+	R) host_root=1 ;;
+	*) die "usage: qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-t TIMEOUT_S] [-R]" ;;
 	esac
 done
 [ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$log" ] || die "-k, -s and -l are required"
 kernel=$kdir/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no kernel image at $kernel"
-busybox=$(command -v busybox) || die "busybox not found: run scripts/bootstrap.sh"
-
-work=$(mktemp -d)
+# The guest's files; under the cache, not /tmp, because the host-root guest mounts a tmpfs
+# over /tmp and must still see them.
+mkdir -p "$BES2600_CACHE/guest"
+work=$(mktemp -d "$BES2600_CACHE/guest/run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-root=$work/root
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,lib/firmware}
-cp "$busybox" "$root/bin/busybox"
-cp "$scenario" "$root/scenario.sh"
-for m in "${modules[@]}"; do cp "$m" "$root/modules/"; done
-cat >"$root/init" <<'INIT'
+mkdir -p "$work/modules"
+cp "$scenario" "$work/scenario.sh"
+for m in "${modules[@]}"; do cp "$m" "$work/modules/"; done
+
+# What the guest runs as init, after the mounts of its mode (prefix below).
+cat >"$work/run" <<RUN
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+echo "bes2600-guest: scenario start"
+(cd "\$BES2600_GUEST_DIR" && sh -e ./scenario.sh)
+echo "bes2600-guest: scenario exit \$?"
+echo "==== bes2600-guest dmesg begin ===="
+dmesg
+echo "==== bes2600-guest dmesg end ===="
+echo b >/proc/sysrq-trigger
+reboot -f
+RUN
+
+qemu_boot=()
+if [ "$host_root" = 1 ]; then
+	cat >"$work/init" <<INIT
+#!/bin/sh
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+for d in /tmp /run /var/tmp /var/lib /var/log; do mount -t tmpfs tmpfs \$d; done
+hostname bes2600-guest
+ip link set lo up
+export BES2600_GUEST_DIR=$work BES2600_MODULES=$work/modules
+. $work/run
+INIT
+	chmod +x "$work/init"
+	qemu_boot=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on"
+		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=/dev/root"
+		-append "console=ttyS0 loglevel=4 panic=-1 kasan.fault=report kunit.filter_glob=bes2600* root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$work/init")
+else
+	busybox=$(command -v busybox) || die "busybox not found: run scripts/bootstrap.sh"
+	root=$work/initramfs
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/firmware}
+	cp "$busybox" "$root/bin/busybox"
+	cp -r "$work/modules" "$root/modules"
+	cp "$work/scenario.sh" "$work/run" "$root/"
+	cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
-echo "bes2600-guest: scenario start"
-sh -e /scenario.sh
-echo "bes2600-guest: scenario exit $?"
-echo "==== bes2600-guest dmesg begin ===="
-dmesg
-echo "==== bes2600-guest dmesg end ===="
-reboot -f
+export BES2600_GUEST_DIR=/ BES2600_MODULES=/modules
+. /run
 INIT
-chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
+	qemu_boot=(-initrd "$work/initramfs.gz"
+		-append "console=ttyS0 loglevel=4 panic=-1 kasan.fault=report kunit.filter_glob=bes2600*")
+fi
 
 accel=(-accel tcg -cpu max)
 if [ "${BES2600_QEMU_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
@@ -64,8 +108,7 @@ say "booting $(basename "$kernel") with $(basename "$scenario") (timeout ${timeo
 start=$(date +%s)
 set +e
 timeout --foreground "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp 2 -m 2G \
-	-nographic -no-reboot -kernel "$kernel" -initrd "$work/initramfs.gz" \
-	-append "console=ttyS0 loglevel=4 panic=-1 kasan.fault=report kunit.filter_glob=bes2600*" \
+	-nographic -no-reboot -kernel "$kernel" "${qemu_boot[@]}" \
 	</dev/null >"$log" 2>&1
 rc=$?
 set -e
