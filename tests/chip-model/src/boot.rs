@@ -88,7 +88,12 @@ impl BootRom {
 
     /// Handles one boot transfer: `field_len` is the length from the CMD53 address field,
     /// `data` the bytes written. Returns the reply and what to do next.
-    pub fn handle(&mut self, field_len: usize, data: &[u8], stats: &mut Stats) -> (BootReply, BootEvent) {
+    pub fn handle(
+        &mut self,
+        field_len: usize,
+        data: &[u8],
+        stats: &mut Stats,
+    ) -> (BootReply, BootEvent) {
         let transfer = data.get(..field_len.min(data.len())).unwrap_or(&[]);
         if field_len > data.len() {
             stats.violation(
@@ -183,7 +188,10 @@ impl BootRom {
                 }
                 if s.data.len() == 4 && s.received == 4 {
                     let v = u32::from_le_bytes([s.data[0], s.data[1], s.data[2], s.data[3]]);
-                    log::debug(&format!("boot: register write {:#010x} = {v:#010x}", s.addr));
+                    log::debug(&format!(
+                        "boot: register write {:#010x} = {v:#010x}",
+                        s.addr
+                    ));
                     self.reg_writes.push((s.addr, v));
                 }
                 (BootReply::ok(seq), BootEvent::None)
@@ -202,11 +210,7 @@ impl BootRom {
                         stats,
                         violation::BOOT_CRC,
                         status::BAD_CRC,
-                        format!(
-                            "boot END after {} of {} bytes",
-                            s.received,
-                            s.data.len()
-                        ),
+                        format!("boot END after {} of {} bytes", s.received, s.data.len()),
                     );
                 }
                 let actual = crc32(&s.data);

@@ -249,8 +249,14 @@ mod tests {
         );
         let pn = 0xB503_9776_E70C;
         let (aad, nonce) = aad_nonce(&hdr, pn);
-        assert_eq!(aad, hex("08 40 0f d2 e1 28 a5 7c 50 30 f1 84 44 08 ab ae a5 b8 fc ba 00 00"));
-        assert_eq!(nonce.to_vec(), hex("00 50 30 f1 84 44 08 b5 03 97 76 e7 0c"));
+        assert_eq!(
+            aad,
+            hex("08 40 0f d2 e1 28 a5 7c 50 30 f1 84 44 08 ab ae a5 b8 fc ba 00 00")
+        );
+        assert_eq!(
+            nonce.to_vec(),
+            hex("00 50 30 f1 84 44 08 b5 03 97 76 e7 0c")
+        );
         // The firmware path: the host leaves IV and MIC space.
         let mut frame = hdr.clone();
         frame.extend_from_slice(&[0; HDR_LEN]);

@@ -203,7 +203,10 @@ impl Chip {
 
     /// The BSSIDs the firmware is joined to.
     pub fn joined_bssids(&self) -> Vec<Mac> {
-        self.fw.as_ref().map(|f| f.joined_bssids()).unwrap_or_default()
+        self.fw
+            .as_ref()
+            .map(|f| f.joined_bssids())
+            .unwrap_or_default()
     }
 
     /// Takes the messages for the host.
@@ -285,8 +288,10 @@ impl Chip {
                     bad_access::FUNCTION_DISABLED => "access to a disabled function",
                     _ => "unknown bad access",
                 };
-                self.stats
-                    .violation(violation::BAD_ACCESS, &format!("{what} (address {addr:#x}, code {code})"));
+                self.stats.violation(
+                    violation::BAD_ACCESS,
+                    &format!("{what} (address {addr:#x}, code {code})"),
+                );
             }
             HostMsg::CardReset => {
                 log::info("card reset: back to the boot ROM");
@@ -295,7 +300,10 @@ impl Chip {
                 self.reset();
             }
             HostMsg::FuncEnable(on) => {
-                log::info(&format!("function 1 {}", if on { "enabled" } else { "disabled" }));
+                log::info(&format!(
+                    "function 1 {}",
+                    if on { "enabled" } else { "disabled" }
+                ));
             }
         }
         self.flush(now);
@@ -374,7 +382,9 @@ impl Chip {
         self.stats.inc("cmd52_writes");
         match r {
             reg::HOST_INT_HIGH => self.doorbell_high = value,
-            reg::HOST_INT_LOW => self.doorbell(now, Doorbell::from_bytes(value, self.doorbell_high)),
+            reg::HOST_INT_LOW => {
+                self.doorbell(now, Doorbell::from_bytes(value, self.doorbell_high))
+            }
             reg::AP_WAKEUP => log::debug(&format!("AP wake-up configuration {value:#04x}")),
             _ => self.stats.violation(
                 violation::REGISTER,
@@ -477,7 +487,11 @@ impl Chip {
         if toggle != self.tx_toggle {
             self.stats.violation(
                 violation::TOGGLE,
-                &format!("CMD53 write toggle {}, expected {}", u8::from(toggle), u8::from(self.tx_toggle)),
+                &format!(
+                    "CMD53 write toggle {}, expected {}",
+                    u8::from(toggle),
+                    u8::from(self.tx_toggle)
+                ),
             );
         }
         self.tx_toggle = !toggle;
@@ -546,7 +560,11 @@ impl Chip {
             if toggle != self.rx_toggle {
                 self.stats.violation(
                     violation::TOGGLE,
-                    &format!("CMD53 read toggle {}, expected {}", u8::from(toggle), u8::from(self.rx_toggle)),
+                    &format!(
+                        "CMD53 read toggle {}, expected {}",
+                        u8::from(toggle),
+                        u8::from(self.rx_toggle)
+                    ),
                 );
             }
             self.rx_toggle = !toggle;
@@ -556,7 +574,10 @@ impl Chip {
             if field != item.len {
                 self.stats.violation(
                     violation::RX_READ,
-                    &format!("CMD53 read length field {field}, item is {} bytes", item.len),
+                    &format!(
+                        "CMD53 read length field {field}, item is {} bytes",
+                        item.len
+                    ),
                 );
             }
             if (bytes as usize) < item.len {
@@ -576,11 +597,7 @@ impl Chip {
 
     fn queue_item(&mut self, reg0: u8, reg1: u8, data: Vec<u8>, boot: bool, faulty: bool) {
         let len = data.len();
-        self.host_out.push(ModelMsg::RxQueue {
-            reg0,
-            reg1,
-            data,
-        });
+        self.host_out.push(ModelMsg::RxQueue { reg0, reg1, data });
         self.queued.push_back(Queued { len, boot, faulty });
     }
 
@@ -623,7 +640,10 @@ impl Chip {
                         .faults
                         .hit(now, |k| matches!(k, FaultKind::CorruptRxId(_)))
                     {
-                        log::info(&format!("fault: message id {:#06x} -> {id:#06x}", h.id.base()));
+                        log::info(&format!(
+                            "fault: message id {:#06x} -> {id:#06x}",
+                            h.id.base()
+                        ));
                         self.stats.inc("fault.corrupt-rx-id");
                         let _ = wsm::Header {
                             len: h.len,
@@ -631,7 +651,11 @@ impl Chip {
                         }
                         .write(&mut bytes);
                     }
-                    if self.faults.hit(now, |k| *k == FaultKind::WrongSeq).is_some() {
+                    if self
+                        .faults
+                        .hit(now, |k| *k == FaultKind::WrongSeq)
+                        .is_some()
+                    {
                         log::info("fault: wrong sequence number");
                         self.stats.inc("fault.wrong-seq");
                         seq = Seq::from_bits(seq.value().wrapping_add(3));

@@ -205,7 +205,10 @@ pub(crate) fn encode<'a, M: Message<'a>>(m: &M, if_id: u8) -> Vec<u8> {
             buf
         }
         Err(e) => {
-            log::warn(&format!("internal: cannot encode message {:#06x}: {e}", M::ID));
+            log::warn(&format!(
+                "internal: cannot encode message {:#06x}: {e}",
+                M::ID
+            ));
             Vec::new()
         }
     }
@@ -243,7 +246,10 @@ impl Firmware {
             pending_multi: Vec::new(),
         };
         let mut label = [0u8; LABEL_LEN];
-        for (d, s) in label.iter_mut().zip(fw.cfg.label.bytes().take(LABEL_LEN - 1)) {
+        for (d, s) in label
+            .iter_mut()
+            .zip(fw.cfg.label.bytes().take(LABEL_LEN - 1))
+        {
             *d = s;
         }
         let ind = StartupIndication {
@@ -336,7 +342,10 @@ impl Firmware {
             .first()
             .and_then(|v| v.configured_mac)
             .unwrap_or(self.cfg.mac);
-        let configured = self.vifs.get(usize::from(if_id)).and_then(|v| v.configured_mac);
+        let configured = self
+            .vifs
+            .get(usize::from(if_id))
+            .and_then(|v| v.configured_mac);
         match (if_id, configured) {
             (0, _) => base,
             (_, Some(m)) if m != base => m,
@@ -459,7 +468,14 @@ impl Firmware {
                 violation::MALFORMED,
                 &format!("message {:#06x} for interface {if_id}", h.id.base()),
             );
-            self.confirm(now, raw_confirm(h.id, Status::INVALID_PARAMETER), 1, false, faults, stats);
+            self.confirm(
+                now,
+                raw_confirm(h.id, Status::INVALID_PARAMETER),
+                1,
+                false,
+                faults,
+                stats,
+            );
             return;
         }
         let decoded = match msg::decode_host_message(raw) {
@@ -469,7 +485,14 @@ impl Firmware {
                     violation::MALFORMED,
                     &format!("cannot decode request {:#06x}: {e}", h.id.base()),
                 );
-                self.confirm(now, raw_confirm(h.id, Status::INVALID_PARAMETER), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    raw_confirm(h.id, Status::INVALID_PARAMETER),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
                 return;
             }
         };
@@ -495,11 +518,25 @@ impl Firmware {
             }
             HostMessage::WriteMib(w) => {
                 let st = self.write_mib(if_id, w.mib_id, w.data, stats);
-                self.confirm(now, encode(&msg::WriteMibConfirm { status: st }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::WriteMibConfirm { status: st }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
             HostMessage::StartScan(s) => self.start_scan(now, if_id, &s, air, faults, stats),
             HostMessage::StopScan => {
-                self.confirm(now, encode(&msg::StopScanConfirm { status: ok }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::StopScanConfirm { status: ok }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
                 if self.scan.is_some() {
                     self.finish_scan(now, air, true);
                 }
@@ -533,19 +570,47 @@ impl Firmware {
                 if r.reset_statistics {
                     self.counters = [0; mib::COUNTERS];
                 }
-                self.confirm(now, encode(&msg::ResetConfirm { status: ok }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::ResetConfirm { status: ok }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
             HostMessage::Join(j) => self.join(now, if_id, j, air, faults, stats),
             HostMessage::AddKey(k) => {
                 let st = self.add_key(&k);
-                self.confirm(now, encode(&msg::AddKeyConfirm { status: st }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::AddKeyConfirm { status: st }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
             HostMessage::RemoveKey(k) => {
                 self.keys.remove(&k.entry_index);
-                self.confirm(now, encode(&msg::RemoveKeyConfirm { status: ok }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::RemoveKeyConfirm { status: ok }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
             HostMessage::SetPm(p) => {
-                self.confirm(now, encode(&msg::SetPmConfirm { status: ok }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::SetPmConfirm { status: ok }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
                 self.set_pm(now, if_id, p.mode, air);
             }
             HostMessage::SetBssParams(p) => {
@@ -558,27 +623,63 @@ impl Firmware {
                         b.beacon_lost_count = p.beacon_lost_count;
                     }
                 }
-                self.confirm(now, encode(&msg::SetBssParamsConfirm { status: ok }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::SetBssParamsConfirm { status: ok }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
-            HostMessage::SetTxQueueParams(_) => {
-                self.confirm(now, encode(&msg::SetTxQueueParamsConfirm { status: ok }, if_id), 1, false, faults, stats)
-            }
-            HostMessage::SetEdcaParams(_) => {
-                self.confirm(now, encode(&msg::SetEdcaParamsConfirm { status: ok }, if_id), 1, false, faults, stats)
-            }
+            HostMessage::SetTxQueueParams(_) => self.confirm(
+                now,
+                encode(&msg::SetTxQueueParamsConfirm { status: ok }, if_id),
+                1,
+                false,
+                faults,
+                stats,
+            ),
+            HostMessage::SetEdcaParams(_) => self.confirm(
+                now,
+                encode(&msg::SetEdcaParamsConfirm { status: ok }, if_id),
+                1,
+                false,
+                faults,
+                stats,
+            ),
             HostMessage::SwitchChannel(s) => {
-                self.confirm(now, encode(&msg::SwitchChannelConfirm { status: ok }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::SwitchChannelConfirm { status: ok }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
                 let band = if s.channel > 14 { 1 } else { 0 };
                 self.set_channel(band, s.channel);
                 self.indicate(encode(&SwitchChannelIndication { status: ok }, if_id));
             }
             HostMessage::Start(s) => {
                 let st = self.start(now, if_id, &s);
-                self.confirm(now, encode(&msg::StartConfirm { status: st }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::StartConfirm { status: st }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
-            HostMessage::UpdateIe(_) => {
-                self.confirm(now, encode(&msg::UpdateIeConfirm { status: ok }, if_id), 1, false, faults, stats)
-            }
+            HostMessage::UpdateIe(_) => self.confirm(
+                now,
+                encode(&msg::UpdateIeConfirm { status: ok }, if_id),
+                1,
+                false,
+                faults,
+                stats,
+            ),
             HostMessage::MapLink(m) => {
                 if let Some(v) = self.vifs.get_mut(usize::from(if_id)) {
                     if m.unmap {
@@ -587,14 +688,31 @@ impl Firmware {
                         v.links.insert(m.link_id, m.mac);
                     }
                 }
-                self.confirm(now, encode(&msg::MapLinkConfirm { status: ok }, if_id), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    encode(&msg::MapLinkConfirm { status: ok }, if_id),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
-            HostMessage::SleepCtrl(_) => {
-                self.confirm(now, encode(&msg::SleepCtrlConfirm { status: ok }, if_id), 1, false, faults, stats)
-            }
-            HostMessage::Epta(_) => {
-                self.confirm(now, encode(&msg::EptaConfirm { status: ok }, if_id), 1, false, faults, stats)
-            }
+            HostMessage::SleepCtrl(_) => self.confirm(
+                now,
+                encode(&msg::SleepCtrlConfirm { status: ok }, if_id),
+                1,
+                false,
+                faults,
+                stats,
+            ),
+            HostMessage::Epta(_) => self.confirm(
+                now,
+                encode(&msg::EptaConfirm { status: ok }, if_id),
+                1,
+                false,
+                faults,
+                stats,
+            ),
             HostMessage::McuCommand(c) => {
                 let sub = match c {
                     msg::mcu::McuCommand::WifiStatus(_) => msg::mcu::SUB_WIFI_STATUS,
@@ -619,7 +737,14 @@ impl Firmware {
                     violation::MALFORMED,
                     &format!("unknown request id {base:#06x}"),
                 );
-                self.confirm(now, raw_confirm(h.id, Status::INVALID_PARAMETER), 1, false, faults, stats);
+                self.confirm(
+                    now,
+                    raw_confirm(h.id, Status::INVALID_PARAMETER),
+                    1,
+                    false,
+                    faults,
+                    stats,
+                );
             }
         }
     }
@@ -627,12 +752,9 @@ impl Firmware {
     fn read_mib(&self, if_id: u8, mib_id: u16) -> Option<Vec<u8>> {
         match mib_id {
             mib::id::STATION_ID => Some(self.mac(if_id).to_vec()),
-            mib::id::COUNTERS_TABLE => Some(
-                self.counters
-                    .iter()
-                    .flat_map(|c| c.to_le_bytes())
-                    .collect(),
-            ),
+            mib::id::COUNTERS_TABLE => {
+                Some(self.counters.iter().flat_map(|c| c.to_le_bytes()).collect())
+            }
             _ => self
                 .mibs
                 .get(&(if_id, mib_id))
@@ -647,7 +769,10 @@ impl Firmware {
             Err(e) => {
                 stats.violation(
                     violation::MALFORMED,
-                    &format!("write of MIB {mib_id:#06x} with bad data ({} bytes): {e}", data.len()),
+                    &format!(
+                        "write of MIB {mib_id:#06x} with bad data ({} bytes): {e}",
+                        data.len()
+                    ),
                 );
                 return Status::INVALID_PARAMETER;
             }
@@ -656,10 +781,15 @@ impl Firmware {
         match m {
             AnyMib::UseMultiTxConfirm(x) => {
                 v.multi_tx = x.0 != 0;
-                log::debug(&format!("multi-TX confirm on interface {if_id}: {}", v.multi_tx));
+                log::debug(&format!(
+                    "multi-TX confirm on interface {if_id}: {}",
+                    v.multi_tx
+                ));
             }
             AnyMib::RxFilter(x) => v.rx_filter = x.0,
-            AnyMib::BeaconFilterControl(x) => v.beacon_filter = x.flags & mib::BEACON_FILTER_ENABLE != 0,
+            AnyMib::BeaconFilterControl(x) => {
+                v.beacon_filter = x.flags & mib::BEACON_FILTER_ENABLE != 0
+            }
             AnyMib::TxRatePolicies(p) => {
                 for pol in p.policies.iter() {
                     if let Some(slot) = self.policies.get_mut(usize::from(pol.index & 7)) {
@@ -676,7 +806,10 @@ impl Firmware {
                 }
             }
             AnyMib::StationId(_) => {
-                stats.violation(violation::MALFORMED, "write of the read-only station id MIB");
+                stats.violation(
+                    violation::MALFORMED,
+                    "write of the read-only station id MIB",
+                );
                 return Status::ACCESS_DENIED;
             }
             _ => {}
@@ -698,7 +831,11 @@ impl Firmware {
         if k.entry_index > MAX_ENTRY_INDEX {
             return Status::INVALID_PARAMETER;
         }
-        log::info(&format!("key {} installed (type {})", k.entry_index, k.key.key_type()));
+        log::info(&format!(
+            "key {} installed (type {})",
+            k.entry_index,
+            k.key.key_type()
+        ));
         self.keys.insert(
             k.entry_index,
             KeyEntry {
@@ -830,7 +967,12 @@ impl Firmware {
 
     /// A generic success confirm of `base` (test helper).
     pub fn generic_ok<const ID: u16>(if_id: u8) -> Vec<u8> {
-        encode(&GenericConfirm::<ID> { status: Status::SUCCESS }, if_id)
+        encode(
+            &GenericConfirm::<ID> {
+                status: Status::SUCCESS,
+            },
+            if_id,
+        )
     }
 
     /// Base id helper for logs.

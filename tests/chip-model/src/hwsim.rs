@@ -146,7 +146,14 @@ impl AttrWriter {
 }
 
 /// Encodes a generic-netlink message.
-pub fn genl_message(family: u16, flags: u16, seq: u32, cmd: u8, version: u8, attrs: &[u8]) -> Vec<u8> {
+pub fn genl_message(
+    family: u16,
+    flags: u16,
+    seq: u32,
+    cmd: u8,
+    version: u8,
+    attrs: &[u8],
+) -> Vec<u8> {
     let len = 16 + 4 + attrs.len();
     let mut v = Vec::with_capacity(len);
     v.extend_from_slice(&(len as u32).to_le_bytes());
@@ -225,8 +232,17 @@ pub fn error_code(payload: &[u8]) -> Option<i32> {
 pub fn get_family(seq: u32, name: &str) -> Vec<u8> {
     let mut n = name.as_bytes().to_vec();
     n.push(0);
-    let attrs = AttrWriter::default().put(CTRL_ATTR_FAMILY_NAME, &n).finish();
-    genl_message(GENL_ID_CTRL, NLM_F_REQUEST, seq, CTRL_CMD_GETFAMILY, 1, &attrs)
+    let attrs = AttrWriter::default()
+        .put(CTRL_ATTR_FAMILY_NAME, &n)
+        .finish();
+    genl_message(
+        GENL_ID_CTRL,
+        NLM_F_REQUEST,
+        seq,
+        CTRL_CMD_GETFAMILY,
+        1,
+        &attrs,
+    )
 }
 
 /// The family id in a controller reply.
@@ -241,12 +257,26 @@ pub fn family_id(msg: &NlMsg) -> Option<u16> {
 
 /// `HWSIM_CMD_REGISTER`.
 pub fn register(family: u16, seq: u32) -> Vec<u8> {
-    genl_message(family, NLM_F_REQUEST | NLM_F_ACK, seq, cmd::REGISTER, 1, &[])
+    genl_message(
+        family,
+        NLM_F_REQUEST | NLM_F_ACK,
+        seq,
+        cmd::REGISTER,
+        1,
+        &[],
+    )
 }
 
 /// `HWSIM_CMD_GET_RADIO` dump.
 pub fn get_radios(family: u16, seq: u32) -> Vec<u8> {
-    genl_message(family, NLM_F_REQUEST | NLM_F_DUMP, seq, cmd::GET_RADIO, 1, &[])
+    genl_message(
+        family,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        seq,
+        cmd::GET_RADIO,
+        1,
+        &[],
+    )
 }
 
 /// One entry of a rate table.
@@ -327,7 +357,11 @@ impl RadioFrame {
         if let Some(f) = self.freq {
             w.u32(attr::FREQ, f);
         }
-        let t: Vec<u8> = self.rates.iter().flat_map(|r| [r.idx as u8, r.count]).collect();
+        let t: Vec<u8> = self
+            .rates
+            .iter()
+            .flat_map(|r| [r.idx as u8, r.count])
+            .collect();
         w.put(attr::TX_INFO, &t);
         let tf: Vec<u8> = self
             .rates
@@ -405,9 +439,20 @@ mod tests {
 
     #[test]
     fn frame_message_layout() {
-        let m = frame_to_radio(0x1F, 7, &[0x42, 0, 0, 0, 1, 0], &[0x80, 0, 1, 2, 3], 3, -40, 2437);
+        let m = frame_to_radio(
+            0x1F,
+            7,
+            &[0x42, 0, 0, 0, 1, 0],
+            &[0x80, 0, 1, 2, 3],
+            3,
+            -40,
+            2437,
+        );
         // nlmsghdr
-        assert_eq!(u32::from_le_bytes(m[0..4].try_into().unwrap()) as usize, m.len());
+        assert_eq!(
+            u32::from_le_bytes(m[0..4].try_into().unwrap()) as usize,
+            m.len()
+        );
         assert_eq!(&m[4..6], &0x1Fu16.to_le_bytes());
         assert_eq!(&m[6..8], &NLM_F_REQUEST.to_le_bytes());
         assert_eq!(&m[8..12], &7u32.to_le_bytes());
@@ -431,7 +476,9 @@ mod tests {
     fn radio_frame_round_trip() {
         let f = RadioFrame {
             transmitter: [0x42, 0, 0, 0, 0, 0],
-            frame: vec![0x80, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 0],
+            frame: vec![
+                0x80, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 0,
+            ],
             flags: TX_CTL_REQ_TX_STATUS,
             rates: [
                 TxRate { idx: 0, count: 1 },
@@ -452,8 +499,21 @@ mod tests {
 
     #[test]
     fn tx_info_and_control() {
-        let rates = [TxRate { idx: 2, count: 1 }, TxRate { idx: -1, count: 0 }, TxRate::default(), TxRate::default()];
-        let m = tx_info(0x20, 1, &[0x42, 0, 0, 0, 0, 0], TX_STAT_ACK, -30, &rates, 99);
+        let rates = [
+            TxRate { idx: 2, count: 1 },
+            TxRate { idx: -1, count: 0 },
+            TxRate::default(),
+            TxRate::default(),
+        ];
+        let m = tx_info(
+            0x20,
+            1,
+            &[0x42, 0, 0, 0, 0, 0],
+            TX_STAT_ACK,
+            -30,
+            &rates,
+            99,
+        );
         let g = parse_genl(&parse_messages(&m)[0].payload).unwrap();
         assert_eq!(g.cmd, cmd::TX_INFO_FRAME);
         assert_eq!(g.attrs[&attr::FLAGS], TX_STAT_ACK.to_le_bytes());
@@ -464,11 +524,23 @@ mod tests {
         assert_eq!(g.cmd, CTRL_CMD_GETFAMILY);
         assert_eq!(g.attrs[&CTRL_ATTR_FAMILY_NAME], b"MAC80211_HWSIM\0");
         // A controller reply carrying the id.
-        let reply_attrs = AttrWriter::default().put(CTRL_ATTR_FAMILY_ID, &0x23u16.to_le_bytes()).finish();
+        let reply_attrs = AttrWriter::default()
+            .put(CTRL_ATTR_FAMILY_ID, &0x23u16.to_le_bytes())
+            .finish();
         let reply = genl_message(GENL_ID_CTRL, 0, 5, 1, 2, &reply_attrs);
         assert_eq!(family_id(&parse_messages(&reply)[0]), Some(0x23));
         assert_eq!(default_radio_addr(1), [0x42, 0, 0, 0, 1, 0]);
-        let radio = genl_message(0x23, 2, 0, cmd::GET_RADIO, 1, &AttrWriter::default().u32(attr::RADIO_ID, 4).finish());
-        assert_eq!(radio_id(&parse_genl(&parse_messages(&radio)[0].payload).unwrap()), Some(4));
+        let radio = genl_message(
+            0x23,
+            2,
+            0,
+            cmd::GET_RADIO,
+            1,
+            &AttrWriter::default().u32(attr::RADIO_ID, 4).finish(),
+        );
+        assert_eq!(
+            radio_id(&parse_genl(&parse_messages(&radio)[0].payload).unwrap()),
+            Some(4)
+        );
     }
 }

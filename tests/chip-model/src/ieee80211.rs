@@ -362,7 +362,10 @@ pub fn probe_request_with_ssid(template: &[u8], ssid: &[u8], da: Option<&Mac>) -
 
 /// A null-data frame from `sa` to the AP `bssid` with the power-management bit `pm`.
 pub fn null_data(sa: &Mac, bssid: &Mac, pm: bool) -> Vec<u8> {
-    let mut f = vec![(ST_NULLFUNC << 4) | (TYPE_DATA << 2), 0x01 | if pm { 0x10 } else { 0 }];
+    let mut f = vec![
+        (ST_NULLFUNC << 4) | (TYPE_DATA << 2),
+        0x01 | if pm { 0x10 } else { 0 },
+    ];
     f.extend_from_slice(&[0, 0]);
     f.extend_from_slice(bssid);
     f.extend_from_slice(sa);

@@ -152,7 +152,9 @@ fn options(cli: Cli) -> Result<Options, String> {
         wifi_crc: cli.wifi_fw.as_ref().map(image_crc).transpose()?,
         cal_crc: cli.cal_fw.as_ref().map(image_crc).transpose()?,
         rx_queue_depth: cli.rx_queue_depth.clamp(1, 64),
-        rx_batch_max: cli.rx_batch_max.clamp(2048, bes2600_protocol::sdio::MAX_RX_BATCH),
+        rx_batch_max: cli
+            .rx_batch_max
+            .clamp(2048, bes2600_protocol::sdio::MAX_RX_BATCH),
         sticky_length_reg: !cli.clear_length_reg,
         ..ChipConfig::default()
     };

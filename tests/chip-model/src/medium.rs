@@ -121,7 +121,9 @@ impl Medium {
     pub fn set_vanish(&mut self, bssid: Option<Mac>, until_us: Option<u64>) {
         log::info(&format!(
             "medium: AP {} vanishes",
-            bssid.map(|b| fmt_mac(&b)).unwrap_or_else(|| "(all radios)".into())
+            bssid
+                .map(|b| fmt_mac(&b))
+                .unwrap_or_else(|| "(all radios)".into())
         ));
         self.vanish = Some(Vanish { bssid, until_us });
     }
@@ -140,7 +142,10 @@ impl Medium {
 
     /// Ends an expired vanish.
     pub fn tick(&mut self, now: u64) {
-        if self.vanish.is_some_and(|v| v.until_us.is_some_and(|u| now >= u)) {
+        if self
+            .vanish
+            .is_some_and(|v| v.until_us.is_some_and(|u| now >= u))
+        {
             self.clear_vanish();
         }
     }
@@ -218,7 +223,10 @@ impl Medium {
         }
         let fr = freq?;
         let band = ieee80211::band_of(fr);
-        let mcs = rf.rate_flags.first().is_some_and(|fl| fl & hwsim::RC_MCS != 0);
+        let mcs = rf
+            .rate_flags
+            .first()
+            .is_some_and(|fl| fl & hwsim::RC_MCS != 0);
         Some(AirRx {
             freq: fr,
             frame: rf.frame.clone(),
@@ -336,19 +344,49 @@ mod tests {
         assert_eq!(rx.freq, 2412);
         m.finish_radio_tx(0, &f, false);
         assert!(matches!(&m.out[0], HwsimOut::Frame { receiver, .. } if *receiver == r1));
-        assert!(matches!(&m.out[1], HwsimOut::TxInfo { flags, cookie: 1, .. } if *flags == hwsim::TX_STAT_ACK));
+        assert!(
+            matches!(&m.out[1], HwsimOut::TxInfo { flags, cookie: 1, .. } if *flags == hwsim::TX_STAT_ACK)
+        );
         // A unicast frame from the chip to the AP's address is acked by radio 0.
         let mut data = vec![0x08, 0x01, 0, 0];
         data.extend_from_slice(&ap);
         data.extend_from_slice(&[2, 0xBE, 0x57, 0, 0, 1]);
         data.extend_from_slice(&ap);
         data.extend_from_slice(&[0, 0]);
-        assert!(m.transmit(0, AirTx { freq: 2412, frame: data.clone(), rate: 0 }));
+        assert!(m.transmit(
+            0,
+            AirTx {
+                freq: 2412,
+                frame: data.clone(),
+                rate: 0
+            }
+        ));
         // … but not on another channel, and not while the AP has vanished.
-        assert!(!m.transmit(0, AirTx { freq: 2437, frame: data.clone(), rate: 0 }));
+        assert!(!m.transmit(
+            0,
+            AirTx {
+                freq: 2437,
+                frame: data.clone(),
+                rate: 0
+            }
+        ));
         m.set_vanish(Some(ap), Some(1000));
-        assert!(!m.transmit(10, AirTx { freq: 2412, frame: data.clone(), rate: 0 }));
+        assert!(!m.transmit(
+            10,
+            AirTx {
+                freq: 2412,
+                frame: data.clone(),
+                rate: 0
+            }
+        ));
         assert!(m.from_radio(10, &rf(r0, beacon(ap), 2)).is_none());
-        assert!(m.transmit(1000, AirTx { freq: 2412, frame: data, rate: 0 }));
+        assert!(m.transmit(
+            1000,
+            AirTx {
+                freq: 2412,
+                frame: data,
+                rate: 0
+            }
+        ));
     }
 }

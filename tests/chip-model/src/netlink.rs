@@ -128,14 +128,23 @@ impl GenlSocket {
 
     /// Sends `msg` and waits up to `timeout` for the replies to its sequence number
     /// (until an error/ack or the end of a dump, or the first reply of a plain request).
-    pub fn request(&mut self, msg: &[u8], seq: u32, dump: bool, timeout: Duration) -> io::Result<Vec<NlMsg>> {
+    pub fn request(
+        &mut self,
+        msg: &[u8],
+        seq: u32,
+        dump: bool,
+        timeout: Duration,
+    ) -> io::Result<Vec<NlMsg>> {
         self.send(msg)?;
         let end = Instant::now() + timeout;
         let mut out = Vec::new();
         loop {
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "netlink request timed out"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "netlink request timed out",
+                ));
             }
             let mut pfd = libc::pollfd {
                 fd: self.fd.as_raw_fd(),
@@ -169,7 +178,12 @@ impl GenlSocket {
     /// The id of generic-netlink family `name`.
     pub fn resolve(&mut self, name: &str) -> io::Result<u16> {
         let seq = self.next_seq();
-        let replies = self.request(&hwsim::get_family(seq, name), seq, false, Duration::from_secs(2))?;
+        let replies = self.request(
+            &hwsim::get_family(seq, name),
+            seq,
+            false,
+            Duration::from_secs(2),
+        )?;
         replies
             .iter()
             .find_map(hwsim::family_id)

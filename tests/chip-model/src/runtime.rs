@@ -117,12 +117,20 @@ fn setup_hwsim(mode: HwsimMode) -> Result<Option<Hwsim>, String> {
         let mut sock = GenlSocket::open()?;
         let family = sock.resolve(hwsim::FAMILY_NAME)?;
         let seq = sock.next_seq();
-        sock.request(&hwsim::register(family, seq), seq, false, Duration::from_secs(2))?;
+        sock.request(
+            &hwsim::register(family, seq),
+            seq,
+            false,
+            Duration::from_secs(2),
+        )?;
         Ok(Hwsim { sock, family })
     };
     match attempt() {
         Ok(h) => {
-            log::info(&format!("registered as the medium of mac80211_hwsim (family {})", h.family));
+            log::info(&format!(
+                "registered as the medium of mac80211_hwsim (family {})",
+                h.family
+            ));
             Ok(Some(h))
         }
         Err(e) if mode == HwsimMode::Auto => {
@@ -475,4 +483,21 @@ pub fn run(opts: Options) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// Moves every queued host message into the chip and every chip message out: what the
+/// event loop does with the device, for in-process transports (tests).
+pub fn pump(
+    chip: &mut Chip,
+    t: &mut dyn Transport,
+    air: &mut dyn crate::air::Air,
+    now: u64,
+) -> io::Result<()> {
+    while let Some(m) = t.recv()? {
+        chip.host_message(now, m, air);
+    }
+    for m in chip.take_host_out() {
+        t.send(&m)?;
+    }
+    Ok(())
 }

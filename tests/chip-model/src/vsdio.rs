@@ -280,9 +280,7 @@ impl ModelMsg {
                 v.extend_from_slice(data);
                 v
             }
-            ModelMsg::SetReg { reg, value } => {
-                header(kind::SET_REG, *reg, u32::from(*value), 0)
-            }
+            ModelMsg::SetReg { reg, value } => header(kind::SET_REG, *reg, u32::from(*value), 0),
             ModelMsg::Irq(on) => header(kind::IRQ, u32::from(*on), 0, 0),
             ModelMsg::Fault { code, count } => header(kind::FAULT, *code, *count, 0),
             ModelMsg::Timing {

@@ -44,7 +44,11 @@ const DEFAULT_TRIES: u8 = 7;
 /// The retry plan: (WSM rate, tries) from the highest rate down.
 fn retry_plan(fw: &Firmware, policy: u8, max_rate: u8) -> Vec<(u8, u8)> {
     let mut plan = Vec::new();
-    if let Some(p) = fw.policies.get(usize::from(policy)).and_then(|p| p.as_ref()) {
+    if let Some(p) = fw
+        .policies
+        .get(usize::from(policy))
+        .and_then(|p| p.as_ref())
+    {
         let mut total: u32 = 0;
         let cap = if p.short_retry == 0 {
             u32::MAX
@@ -130,7 +134,14 @@ impl Firmware {
                 violation::MALFORMED,
                 &format!("TX request with a {}-byte frame", frame.len()),
             );
-            confirm_with(self, faults, stats, Status::INVALID_PARAMETER, req.max_tx_rate, 0);
+            confirm_with(
+                self,
+                faults,
+                stats,
+                Status::INVALID_PARAMETER,
+                req.max_tx_rate,
+                0,
+            );
             return;
         };
         let hdr_len = f.hdr_len();
@@ -146,7 +157,14 @@ impl Firmware {
         };
         let Some((band, ch)) = chan else {
             log::debug("TX with the radio not tuned anywhere: nobody hears it");
-            confirm_with(self, faults, stats, Status::RETRY_EXCEEDED, req.max_tx_rate, DEFAULT_TRIES);
+            confirm_with(
+                self,
+                faults,
+                stats,
+                Status::RETRY_EXCEEDED,
+                req.max_tx_rate,
+                DEFAULT_TRIES,
+            );
             return;
         };
         if protected {
@@ -155,21 +173,26 @@ impl Firmware {
             } else {
                 find_pairwise(self, &a1)
             };
-            if let Some((key, key_id)) = entry.and_then(|e| key_bytes(self, e).map(|k| (e, k))).map(|(e, (k, kid))| {
-                if let Some(ke) = self.keys.get_mut(&e) {
-                    ke.tx_pn += 1;
-                    (k, kid, ke.tx_pn)
-                } else {
-                    (k, kid, 0)
-                }
-            }).map(|(k, kid, pn)| ((k, pn), kid)) {
-                let (k, pn) = key;
+            let key = entry.and_then(|e| {
+                let (k, kid) = key_bytes(self, e)?;
+                let ke = self.keys.get_mut(&e)?;
+                ke.tx_pn += 1;
+                Some((k, kid, ke.tx_pn))
+            });
+            if let Some((k, key_id, pn)) = key {
                 if ccmp::encrypt_in_place(&k, &mut frame, hdr_len, pn, key_id).is_err() {
                     stats.violation(
                         violation::MALFORMED,
                         "protected TX frame without room for the CCMP header and MIC",
                     );
-                    confirm_with(self, faults, stats, Status::INVALID_PARAMETER, req.max_tx_rate, 0);
+                    confirm_with(
+                        self,
+                        faults,
+                        stats,
+                        Status::INVALID_PARAMETER,
+                        req.max_tx_rate,
+                        0,
+                    );
                     return;
                 }
                 stats.inc("tx_encrypted");
@@ -318,7 +341,10 @@ pub(crate) fn receive(
             b.last_beacon_us = now;
             if b.lost {
                 b.lost = false;
-                log::info(&format!("interface {i}: BSS {} regained", fmt_mac(&b.bssid)));
+                log::info(&format!(
+                    "interface {i}: BSS {} regained",
+                    fmt_mac(&b.bssid)
+                ));
                 let ev = (i, event_id::BSS_REGAINED);
                 fw.event(ev.0, ev.1, 0);
                 stats.inc("bss_regained");
@@ -377,11 +403,24 @@ pub(crate) fn receive(
     {
         return ack;
     }
-    report(fw, now, rx, &f, if_id, own_if.is_some(), bssid_match, faults, stats);
+    report(
+        fw,
+        now,
+        rx,
+        &f,
+        if_id,
+        own_if.is_some(),
+        bssid_match,
+        faults,
+        stats,
+    );
     ack
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site, all inputs of one report")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all inputs of one report"
+)]
 fn report(
     fw: &mut Firmware,
     now: u64,
@@ -443,7 +482,10 @@ fn report(
                         out = [hdr, plain.as_slice()].concat();
                         flags |= 7;
                     } else {
-                        let iv = rx.frame.get(hdr_len..hdr_len + ccmp::HDR_LEN).unwrap_or(&[]);
+                        let iv = rx
+                            .frame
+                            .get(hdr_len..hdr_len + ccmp::HDR_LEN)
+                            .unwrap_or(&[]);
                         let mic = rx
                             .frame
                             .get(rx.frame.len() - ccmp::MIC_LEN..)
@@ -492,7 +534,13 @@ fn report(
     fw.indicate(encode(&ind, if_id));
 }
 
-pub(crate) fn tick(fw: &mut Firmware, now: u64, air: &mut dyn Air, _faults: &mut Faults, stats: &mut Stats) {
+pub(crate) fn tick(
+    fw: &mut Firmware,
+    now: u64,
+    air: &mut dyn Air,
+    _faults: &mut Faults,
+    stats: &mut Stats,
+) {
     let scanning = fw.scan.is_some();
     for i in 0..3u8 {
         let mac = fw.mac(i);

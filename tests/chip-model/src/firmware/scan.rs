@@ -150,7 +150,13 @@ impl Firmware {
         let fail = |fw: &mut Firmware, faults: &mut Faults, stats: &mut Stats, st: Status| {
             fw.confirm(
                 now,
-                encode(&JoinConfirm { status: st, power: None }, if_id),
+                encode(
+                    &JoinConfirm {
+                        status: st,
+                        power: None,
+                    },
+                    if_id,
+                ),
                 1,
                 false,
                 faults,
@@ -203,7 +209,10 @@ impl Firmware {
         }
         let deadline_us = now + self.cfg.join_timeout_ms * 1000;
         if let Some(v) = self.vifs.get_mut(usize::from(if_id)) {
-            v.mode = VifMode::Joining { join: j, deadline_us };
+            v.mode = VifMode::Joining {
+                join: j,
+                deadline_us,
+            };
         }
     }
 
@@ -297,12 +306,25 @@ fn step(fw: &mut Firmware, now: u64, air: &mut dyn Air) {
             let mut f = ieee80211::probe_request_with_ssid(&template, ssid, None);
             fw.seq_ctrl = fw.seq_ctrl.wrapping_add(1);
             ieee80211::set_seq(&mut f, fw.seq_ctrl);
-            air.transmit(now, AirTx { freq, frame: f, rate });
+            air.transmit(
+                now,
+                AirTx {
+                    freq,
+                    frame: f,
+                    rate,
+                },
+            );
         }
     }
 }
 
-pub(crate) fn tick(fw: &mut Firmware, now: u64, air: &mut dyn Air, faults: &mut Faults, stats: &mut Stats) {
+pub(crate) fn tick(
+    fw: &mut Firmware,
+    now: u64,
+    air: &mut dyn Air,
+    faults: &mut Faults,
+    stats: &mut Stats,
+) {
     step(fw, now, air);
     for if_id in 0..3u8 {
         let expired = matches!(
