@@ -11,10 +11,12 @@
 # Without -R the guest runs from a busybox initramfs. With -R it boots the host's root
 # filesystem read-only over virtio-9p (as virtme-ng does), with tmpfs on /tmp, /run, /var/tmp,
 # /var/lib and /var/log, so the scenario can run the host's hostapd, wpa_supplicant, iw, iperf3
-# and the project's own binaries under their host paths.
+# and the project's own binaries under their host paths ($BES2600_TOP is the source tree,
+# $KDIR the kernel tree, for its modules such as mac80211_hwsim).
 # Exits 0 when the guest reported back; the caller judges the log (scripts/check-log.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
 . "$here/lib.sh"
 
 kdir= scenario= log= timeout_s=600 host_root=0
@@ -69,7 +71,7 @@ mount -t tmpfs tmpfs /dev/shm
 for d in /tmp /run /var/tmp /var/lib /var/log; do mount -t tmpfs tmpfs \$d; done
 hostname bes2600-guest
 ip link set lo up
-export BES2600_GUEST_DIR=$work BES2600_MODULES=$work/modules
+export BES2600_GUEST_DIR=$work BES2600_MODULES=$work/modules BES2600_TOP=$top KDIR=$kdir
 . $work/run
 INIT
 	chmod +x "$work/init"
