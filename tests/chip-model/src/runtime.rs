@@ -70,24 +70,44 @@ struct Hwsim {
     family: u16,
 }
 
-fn signal_fd() -> io::Result<OwnedFd> {
-    // SAFETY: sigset manipulation on a local, zero-initialised set; sigprocmask blocks
-    // the signals for this single-threaded process so signalfd receives them.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            libc::sigaddset(&mut set, s);
-        }
-        if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let fd = libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(OwnedFd::from_raw_fd(fd))
+/// Write end of the self-pipe the signal handler writes to.
+static SIGNAL_PIPE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+extern "C" fn on_signal(_sig: libc::c_int) {
+    let fd = SIGNAL_PIPE.load(std::sync::atomic::Ordering::Relaxed);
+    if fd >= 0 {
+        let b = 1u8;
+        // SAFETY: write(2) is async-signal-safe; `b` is a valid one-byte buffer.
+        unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
     }
+}
+
+/// A self-pipe that becomes readable on SIGINT, SIGTERM or SIGHUP (signalfd is not in
+/// every test kernel).
+fn signal_fd() -> io::Result<OwnedFd> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 returns.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors are fresh and owned here; the write end lives for the
+    // whole process (the handler may use it at any time), so it is deliberately leaked.
+    let read = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+    SIGNAL_PIPE.store(fds[1], std::sync::atomic::Ordering::Relaxed);
+    for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installs a handler that only calls write(2); the sigaction struct is
+        // zero-initialised and then filled.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            if libc::sigaction(s, &sa, std::ptr::null_mut()) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(read)
 }
 
 fn open_fifo(path: &PathBuf) -> io::Result<std::fs::File> {
@@ -199,7 +219,7 @@ pub fn run(opts: Options) -> i32 {
     let sig = match signal_fd() {
         Ok(f) => f,
         Err(e) => {
-            log::warn(&format!("signalfd: {e}"));
+            log::warn(&format!("signal pipe: {e}"));
             return EXIT_ERROR;
         }
     };
@@ -314,7 +334,7 @@ pub fn run(opts: Options) -> i32 {
         unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
         if fds.first().is_some_and(|p| p.revents & libc::POLLIN != 0) {
             let mut info = [0u8; 128];
-            // SAFETY: reads into a valid local buffer from the signalfd we own.
+            // SAFETY: reads into a valid local buffer from the pipe we own.
             unsafe { libc::read(sig.as_raw_fd(), info.as_mut_ptr().cast(), info.len()) };
             log::info("signal received: exiting");
             quit = true;
