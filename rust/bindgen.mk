@@ -40,11 +40,28 @@ bes2600_bindgen_allow := \
 	--allowlist-function 'sdio_.*' \
 	--allowlist-function '__sdio_register_driver' \
 	--allowlist-function 'bes2600_helper_.*' \
+	--allowlist-function 'mmc_(alloc|add|remove|free)_host' \
+	--allowlist-function 'mmc_request_done' \
+	--allowlist-function 'mmc_detect_change' \
+	--allowlist-function 'sg_copy_(to|from)_buffer' \
 	--allowlist-type 'sdio_.*' \
+	--allowlist-type 'bes2600_.*' \
+	--allowlist-type 'mmc_host_ops' \
+	--allowlist-type 'mmc_(ios|request|command|data)' \
 	--allowlist-var 'SDIO_.*' \
+	--allowlist-var 'MMC_CAP2?_.*' \
+	--allowlist-var 'MMC_VDD_3[23]_3[34]' \
+	--allowlist-var 'MMC_RSP_(PRESENT|136|BUSY)' \
+	--allowlist-var 'MMC_POWER_.*' \
+	--allowlist-var 'MMC_BUS_WIDTH_.*' \
+	--allowlist-var 'BES2600_.*' \
 	--opaque-type 'device' \
 	--opaque-type 'device_driver' \
 	--opaque-type 'mmc_card' \
+	--opaque-type 'mmc_host' \
+	--opaque-type 'completion' \
+	--opaque-type 'scatterlist' \
+	--opaque-type 'bio_crypt_ctx' \
 	--opaque-type 'module'
 
 quiet_cmd_bes2600_bindgen = BINDGEN $@

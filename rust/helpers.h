@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 
+struct mmc_host;
+struct mmc_host_ops;
 struct module;
 struct sdio_driver;
 struct sdio_func;
@@ -28,5 +30,34 @@ struct sdio_driver *bes2600_helper_sdio_func_driver(struct sdio_func *func);
 int bes2600_helper_sdio_io_rw_extended(struct sdio_func *func, bool write,
 				       unsigned int addr, bool incr_addr, u8 *buf,
 				       unsigned int blocks, unsigned int blksz);
+
+/* What rust/mmc_host.rs sets in a struct mmc_host before mmc_add_host(). */
+struct bes2600_mmc_host_config {
+	unsigned int f_min;
+	unsigned int f_max;
+	u32 ocr_avail;
+	u32 caps;
+	u32 caps2;
+	unsigned int max_segs;
+	unsigned int max_seg_size;
+	unsigned int max_blk_size;
+	unsigned int max_blk_count;
+	unsigned int max_req_size;
+};
+
+/* mmc_priv(): the host driver's private area of @host. */
+void *bes2600_helper_mmc_priv(struct mmc_host *host);
+
+/* Sets the ops, clocks, voltages, capabilities and transfer limits of @host. */
+void bes2600_helper_mmc_host_configure(struct mmc_host *host,
+				       const struct mmc_host_ops *ops,
+				       const struct bes2600_mmc_host_config *config);
+
+/*
+ * For test benches that drive their own host: function @num (1..7) of the card
+ * on @host with a reference taken (put_device(&func->dev) drops it), or NULL
+ * when there is no card or the function is not registered yet.
+ */
+struct sdio_func *bes2600_helper_mmc_host_get_func(struct mmc_host *host, unsigned int num);
 
 #endif /* BES2600_RUST_HELPERS_H */

@@ -10,4 +10,6 @@
 //! at its root; the macros refer to them as `$crate::kernel_ext`.
 
 pub mod bindings;
+pub mod miscdev;
+pub mod mmc_host;
 pub mod sdio;

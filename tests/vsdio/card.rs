@@ -1,0 +1,801 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The emulated card: what it answers to each command, its function 0 (CCCR, FBR, CIS) and
+//! function 1 register file, the RX queue the model fills, the message queue toward the model,
+//! the card interrupt line, injected faults and the bus timing model.
+//!
+//! Everything here is plain state: no locks, no MMC core, no timers. The host glue
+//! ([`crate::host`]) holds it under a mutex, feeds it the core's commands and the model's
+//! messages, and acts on what it reports (signal an interrupt, wake the model, complete later).
+
+use kernel::prelude::*;
+
+use crate::abi::{
+    self,
+    to_model,
+    BadAccess,
+    Fault,
+    Message,
+    ModelRequest, //
+};
+use crate::ring::Ring;
+use crate::sdio::{
+    self,
+    cccr,
+    fbr1,
+    opcode,
+    r4,
+    r5,
+    Cmd52,
+    Cmd53,
+    COMMON_CIS_LEN,
+    F1_BIT,
+    F1_CIS_LEN, //
+};
+
+/// Items the RX queue holds (ABI.md).
+pub(crate) const RX_QUEUE_DEPTH: usize = 256;
+
+/// Messages the queue toward the model holds (ABI.md).
+pub(crate) const MODEL_QUEUE_DEPTH: usize = 4096;
+
+/// Function 1 registers the host emulates: 0x000..=0x1ff.
+pub(crate) const F1_REGS: usize = 0x200;
+
+/// Largest block size of function 0 and function 1 (CIS).
+pub(crate) const MAX_BLKSIZE: u16 = 512;
+
+/// Idle time the bus model may use to catch up (see [`BusModel::transfer`]): one jiffy at
+/// `HZ=250`, the resolution of timers on a kernel without high-resolution timers.
+pub(crate) const BUS_IDLE_CREDIT_NS: u64 = 4_000_000;
+
+/// Vendor and device id the card presents in its CIS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Identity {
+    /// `TPLMID_MANF`.
+    pub(crate) vendor: u16,
+    /// `TPLMID_CARD`.
+    pub(crate) device: u16,
+}
+
+/// The BES2600 (chip-bus-firmware-bh.md §1.1).
+pub(crate) const BES2600: Identity = Identity {
+    vendor: 0xbe57,
+    device: 0x2002,
+};
+
+/// Card state, as far as the SD protocol tracks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// After power-up or reset: answers CMD5.
+    Idle,
+    /// CMD5 with a matching voltage: answers CMD3.
+    Ready,
+    /// Has an RCA, not selected.
+    Standby,
+    /// Selected with CMD7: I/O commands address it.
+    Transfer,
+}
+
+/// The card's answer to a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// A response; for 48-bit responses the 32 payload bits.
+    Response(u32),
+    /// The command has no response (and succeeded).
+    NoResponse,
+    /// The card did not answer (`-ETIMEDOUT`).
+    Timeout,
+    /// There is no card in the slot (`-ENOMEDIUM`).
+    NoMedium,
+}
+
+/// The outcome of a CMD53.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Xfer {
+    /// The command phase.
+    pub(crate) reply: Reply,
+    /// The data phase failed (an injected `-EIO`).
+    pub(crate) data_error: bool,
+}
+
+impl Xfer {
+    /// A transfer whose data phase did not fail.
+    const fn reply(reply: Reply) -> Self {
+        Self {
+            reply,
+            data_error: false,
+        }
+    }
+}
+
+/// The counters of `/sys/kernel/debug/bes2600_vsdio/stats` (function 1 traffic only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    /// CMD52 reads of function 1 registers.
+    pub(crate) cmd52_reads: u64,
+    /// CMD52 writes of function 1 registers.
+    pub(crate) cmd52_writes: u64,
+    /// CMD53 reads from function 1.
+    pub(crate) cmd53_reads: u64,
+    /// CMD53 writes to function 1.
+    pub(crate) cmd53_writes: u64,
+    /// Bytes of function 1 CMD53 reads.
+    pub(crate) bytes_read: u64,
+    /// Bytes of function 1 CMD53 writes.
+    pub(crate) bytes_written: u64,
+    /// Card interrupts signalled to the MMC core.
+    pub(crate) irqs_raised: u64,
+    /// `BAD_ACCESS` events.
+    pub(crate) bad_accesses: u64,
+    /// Messages lost because the queue toward the model was full.
+    pub(crate) dropped: u64,
+    /// Faults applied: failed CMD52s and CMD53s, storm interrupts.
+    pub(crate) faults_injected: u64,
+}
+
+impl Stats {
+    /// `(name, value)` pairs in the order of ABI.md.
+    pub(crate) fn entries(&self) -> [(&'static str, u64); 10] {
+        [
+            ("cmd52_reads", self.cmd52_reads),
+            ("cmd52_writes", self.cmd52_writes),
+            ("cmd53_reads", self.cmd53_reads),
+            ("cmd53_writes", self.cmd53_writes),
+            ("bytes_read", self.bytes_read),
+            ("bytes_written", self.bytes_written),
+            ("irqs_raised", self.irqs_raised),
+            ("bad_accesses", self.bad_accesses),
+            ("dropped", self.dropped),
+            ("faults_injected", self.faults_injected),
+        ]
+    }
+}
+
+/// The bus timing model: a rate and a fixed cost per CMD53, over a virtual bus clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BusModel {
+    rate: u32,
+    overhead_ns: u32,
+    free_at_ns: u64,
+}
+
+impl BusModel {
+    /// A model of `rate` bytes per second (0: none) and `overhead_ns` per CMD53.
+    pub(crate) const fn new(rate: u32, overhead_ns: u32) -> Self {
+        Self {
+            rate,
+            overhead_ns,
+            free_at_ns: 0,
+        }
+    }
+
+    /// Whether transfers take time at all.
+    pub(crate) const fn is_active(&self) -> bool {
+        self.rate != 0
+    }
+
+    /// Books a CMD53 of `bytes` issued at `now_ns` and returns when it completes.
+    ///
+    /// The transfer starts when the bus is free, or at once if the bus has been idle; an idle
+    /// bus keeps up to [`BUS_IDLE_CREDIT_NS`] of credit, so completing transfers from a coarse
+    /// timer (which fires late) does not lower the modelled throughput.
+    pub(crate) fn transfer(&mut self, now_ns: u64, bytes: usize) -> u64 {
+        if !self.is_active() {
+            return now_ns;
+        }
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        let data_ns = bytes.saturating_mul(1_000_000_000) / u64::from(self.rate);
+        let cost = data_ns.saturating_add(u64::from(self.overhead_ns));
+        let start = self
+            .free_at_ns
+            .max(now_ns.saturating_sub(BUS_IDLE_CREDIT_NS));
+        self.free_at_ns = start.saturating_add(cost);
+        self.free_at_ns
+    }
+}
+
+/// An item of the RX queue.
+struct RxItem {
+    reg0: u8,
+    reg1: u8,
+    data: KVVec<u8>,
+}
+
+/// The card interrupt: the line the card drives and the host's gate in front of the core.
+#[derive(Clone, Copy, Debug, Default)]
+struct Irq {
+    /// The card asserts its interrupt (level: stays until acknowledged by reading F1 0x001).
+    line: bool,
+    /// Signalled to the core and not yet acknowledged with `ack_sdio_irq`.
+    masked: bool,
+    /// The core enabled interrupt delivery (`enable_sdio_irq`).
+    host_enabled: bool,
+}
+
+/// The emulated card.
+pub(crate) struct Card {
+    common_cis: [u8; COMMON_CIS_LEN],
+    f1_cis: [u8; F1_CIS_LEN],
+    present: bool,
+    powered: bool,
+    state: State,
+    /// A reset has been reported (`CARD_RESET`) and the card was not initialised since.
+    in_reset: bool,
+    io_enable: u8,
+    int_enable: u8,
+    bus_if: u8,
+    speed_bss: u8,
+    fn0_blksize: u16,
+    f1_blksize: u16,
+    regs: [u8; F1_REGS],
+    irq: Irq,
+    storm: u32,
+    fail_cmd52: u32,
+    fail_cmd53: u32,
+    rx: Ring<RxItem>,
+    out: Ring<Message>,
+    stats: Stats,
+    bus: BusModel,
+    model_open: bool,
+    wake_model: bool,
+}
+
+impl Card {
+    /// A card with identity `id`, present in the slot, not powered.
+    pub(crate) fn new(id: Identity) -> Result<Self> {
+        Ok(Self {
+            common_cis: sdio::common_cis(id.vendor, id.device, MAX_BLKSIZE),
+            f1_cis: sdio::f1_cis(id.vendor, id.device, MAX_BLKSIZE),
+            present: true,
+            powered: false,
+            state: State::Idle,
+            in_reset: false,
+            io_enable: 0,
+            int_enable: 0,
+            bus_if: 0,
+            speed_bss: 0,
+            fn0_blksize: 0,
+            f1_blksize: 0,
+            regs: [0; F1_REGS],
+            irq: Irq::default(),
+            storm: 0,
+            fail_cmd52: 0,
+            fail_cmd53: 0,
+            rx: Ring::new(RX_QUEUE_DEPTH)?,
+            out: Ring::new(MODEL_QUEUE_DEPTH)?,
+            stats: Stats::default(),
+            bus: BusModel::default(),
+            model_open: false,
+            wake_model: false,
+        })
+    }
+
+    /// The counters.
+    pub(crate) fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The card's protocol state.
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    /// Items in the RX queue.
+    pub(crate) fn rx_len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Whether the card drives its interrupt line.
+    pub(crate) fn irq_line(&self) -> bool {
+        self.irq.line
+    }
+
+    /// Whether a card is in the slot.
+    pub(crate) fn is_present(&self) -> bool {
+        self.present
+    }
+
+    /// The bus timing model.
+    pub(crate) fn bus_mut(&mut self) -> &mut BusModel {
+        &mut self.bus
+    }
+
+    // ---- The host side: power, commands, interrupts. ----
+
+    /// Powers the slot on or off; losing power resets the card.
+    pub(crate) fn set_power(&mut self, on: bool) {
+        if !on && self.powered {
+            self.reset();
+        }
+        self.powered = on;
+    }
+
+    /// Answers a command without data phase (everything but CMD53).
+    pub(crate) fn command(&mut self, op: u32, arg: u32) -> Reply {
+        if let Some(reply) = self.unreachable() {
+            return reply;
+        }
+        match op {
+            opcode::GO_IDLE_STATE => {
+                self.reset();
+                Reply::NoResponse
+            }
+            opcode::IO_SEND_OP_COND => self.cmd5(arg),
+            opcode::SEND_RELATIVE_ADDR => match self.state {
+                State::Ready | State::Standby => {
+                    self.state = State::Standby;
+                    Reply::Response(u32::from(sdio::RCA) << 16)
+                }
+                _ => Reply::Timeout,
+            },
+            opcode::SELECT_CARD => self.cmd7(arg),
+            opcode::IO_RW_DIRECT => self.cmd52(Cmd52::decode(arg)),
+            // SD memory and MMC commands, and CMD53 without a data phase: no answer.
+            _ => Reply::Timeout,
+        }
+    }
+
+    /// A CMD53 write of `data` in `blocks` blocks (1 in byte mode).
+    pub(crate) fn cmd53_write(&mut self, arg: u32, blocks: u32, data: KVVec<u8>) -> Xfer {
+        if let Some(reply) = self.unreachable() {
+            return Xfer::reply(reply);
+        }
+        let c = Cmd53::decode(arg);
+        let st = self.r5_state();
+        match c.func {
+            0 => {
+                let mut reset = false;
+                for (i, byte) in data.iter().enumerate() {
+                    reset |= self.f0_write(Self::f0_addr(&c, i), *byte);
+                }
+                if reset {
+                    self.reset();
+                }
+                Xfer::reply(Reply::Response(st))
+            }
+            1 => {
+                if let Some(xfer) = self.f1_cmd53_check(&c, st) {
+                    return xfer;
+                }
+                if data.len() > abi::MAX_PAYLOAD {
+                    return Xfer::reply(Reply::Response(st | r5::ERROR));
+                }
+                self.stats.cmd53_writes += 1;
+                self.stats.bytes_written += data.len() as u64;
+                let arg1 = if c.block_mode { 1 | (blocks << 16) } else { 0 };
+                self.emit(Message {
+                    kind: to_model::CMD53_WRITE,
+                    arg0: c.addr,
+                    arg1,
+                    payload: data,
+                });
+                Xfer::reply(Reply::Response(st))
+            }
+            _ => Xfer::reply(Reply::Response(st | r5::FUNCTION_NUMBER)),
+        }
+    }
+
+    /// A CMD53 read into `buf`, which the caller zeroed and sized to the data phase.
+    pub(crate) fn cmd53_read(&mut self, arg: u32, buf: &mut [u8]) -> Xfer {
+        if let Some(reply) = self.unreachable() {
+            return Xfer::reply(reply);
+        }
+        let c = Cmd53::decode(arg);
+        let st = self.r5_state();
+        match c.func {
+            0 => {
+                for (i, byte) in buf.iter_mut().enumerate() {
+                    *byte = self.f0_read(Self::f0_addr(&c, i));
+                }
+                Xfer::reply(Reply::Response(st))
+            }
+            1 => {
+                if let Some(xfer) = self.f1_cmd53_check(&c, st) {
+                    return xfer;
+                }
+                self.stats.cmd53_reads += 1;
+                self.stats.bytes_read += buf.len() as u64;
+                match self.rx.pop() {
+                    None => self.bad_access(c.addr, BadAccess::ReadEmpty),
+                    Some(item) => {
+                        let n = item.data.len().min(buf.len());
+                        buf[..n].copy_from_slice(&item.data[..n]);
+                        let read = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+                        self.emit(Message::new(to_model::RX_CONSUMED, c.addr, read));
+                        if item.data.len() < buf.len() {
+                            self.bad_access(c.addr, BadAccess::ReadTooLong);
+                        }
+                        if !self.rx.is_empty() {
+                            self.irq.line = true;
+                        }
+                    }
+                }
+                Xfer::reply(Reply::Response(st))
+            }
+            _ => Xfer::reply(Reply::Response(st | r5::FUNCTION_NUMBER)),
+        }
+    }
+
+    /// The core enabled or disabled interrupt delivery. Either way nothing is in flight any
+    /// more: a signal not acknowledged before a disable is forgotten.
+    pub(crate) fn host_irq_enable(&mut self, on: bool) {
+        self.irq.host_enabled = on;
+        self.irq.masked = false;
+    }
+
+    /// The core ran the interrupt handlers after a signal. An interrupt storm raises the line
+    /// again here, once per acknowledgement.
+    pub(crate) fn host_irq_ack(&mut self) {
+        self.irq.masked = false;
+        if self.storm > 0 {
+            self.storm -= 1;
+            self.stats.faults_injected += 1;
+            self.irq.line = true;
+        }
+    }
+
+    /// Whether the host must signal an interrupt to the core now; if so, the interrupt counts
+    /// as in flight until [`host_irq_ack`](Self::host_irq_ack).
+    pub(crate) fn take_irq_signal(&mut self) -> bool {
+        let enable = cccr::INT_MASTER | F1_BIT;
+        let deliver = self.irq.line
+            && self.int_enable & enable == enable
+            && self.irq.host_enabled
+            && !self.irq.masked
+            && self.present
+            && self.powered;
+        if deliver {
+            self.irq.masked = true;
+            self.stats.irqs_raised += 1;
+        }
+        deliver
+    }
+
+    // ---- The model side. ----
+
+    /// Claims the model end; only one opener at a time.
+    pub(crate) fn open_model(&mut self) -> Result {
+        if self.model_open {
+            return Err(EBUSY);
+        }
+        self.model_open = true;
+        Ok(())
+    }
+
+    /// Releases the model end.
+    pub(crate) fn close_model(&mut self) {
+        self.model_open = false;
+    }
+
+    /// Applies a message from the model; `payload` is the `RX_QUEUE` data (empty otherwise).
+    /// Fails with `ENOSPC`, changing nothing, when the RX queue is full.
+    pub(crate) fn apply(&mut self, req: ModelRequest, payload: KVVec<u8>) -> Result {
+        match req {
+            ModelRequest::RxQueue { reg0, reg1 } => {
+                let was_empty = self.rx.is_empty();
+                self.rx
+                    .push(RxItem {
+                        reg0,
+                        reg1,
+                        data: payload,
+                    })
+                    .map_err(|_| ENOSPC)?;
+                if was_empty {
+                    self.irq.line = true;
+                }
+            }
+            ModelRequest::SetReg { addr, value } => {
+                if let Some(reg) = self.regs.get_mut(usize::from(addr)) {
+                    *reg = value;
+                }
+            }
+            ModelRequest::Irq(on) => self.irq.line = on,
+            ModelRequest::Fault(Fault::Cmd53(n)) => self.fail_cmd53 = n,
+            ModelRequest::Fault(Fault::Cmd52(n)) => self.fail_cmd52 = n,
+            ModelRequest::Fault(Fault::Storm(n)) => {
+                self.storm = n;
+                if self.storm > 0 {
+                    self.storm -= 1;
+                    self.stats.faults_injected += 1;
+                    self.irq.line = true;
+                }
+            }
+            ModelRequest::Timing { rate, overhead_ns } => {
+                self.bus = BusModel::new(rate, overhead_ns)
+            }
+            ModelRequest::CardPresent(present) => self.set_present(present),
+        }
+        Ok(())
+    }
+
+    /// Inserts or removes the card. A removed card loses its state.
+    pub(crate) fn set_present(&mut self, present: bool) {
+        if self.present && !present {
+            self.reset();
+        }
+        self.present = present;
+    }
+
+    /// Wire length of the next message for the model.
+    pub(crate) fn next_message_len(&self) -> Option<usize> {
+        self.out.front().map(Message::wire_len)
+    }
+
+    /// Takes the next message for the model.
+    pub(crate) fn pop_message(&mut self) -> Option<Message> {
+        self.out.pop()
+    }
+
+    /// Messages waiting for the model.
+    pub(crate) fn messages_len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Whether messages were queued since the last call (the model's waiters must be woken).
+    pub(crate) fn take_model_wakeup(&mut self) -> bool {
+        core::mem::take(&mut self.wake_model)
+    }
+
+    // ---- Internals. ----
+
+    /// The reply when the card cannot answer at all.
+    fn unreachable(&self) -> Option<Reply> {
+        if !self.present {
+            Some(Reply::NoMedium)
+        } else if !self.powered {
+            Some(Reply::Timeout)
+        } else {
+            None
+        }
+    }
+
+    /// `IO_CURRENT_STATE` of an R5 response.
+    fn r5_state(&self) -> u32 {
+        if self.state == State::Transfer {
+            r5::STATE_CMD
+        } else {
+            0
+        }
+    }
+
+    /// Resets the card to its power-on state and tells the model, once per reset sequence.
+    fn reset(&mut self) {
+        self.state = State::Idle;
+        self.io_enable = 0;
+        self.int_enable = 0;
+        self.bus_if = 0;
+        self.speed_bss = 0;
+        self.fn0_blksize = 0;
+        self.f1_blksize = 0;
+        self.regs = [0; F1_REGS];
+        self.rx.clear();
+        self.irq.line = false;
+        self.storm = 0;
+        if !self.in_reset {
+            self.in_reset = true;
+            self.emit(Message::new(to_model::CARD_RESET, 0, 0));
+        }
+    }
+
+    /// CMD5: R4 with the voltage window and one function; with a voltage the card accepts it
+    /// becomes ready (a card that was past that is re-initialised: reset first).
+    fn cmd5(&mut self, arg: u32) -> Reply {
+        let id = (sdio::NUM_FUNCTIONS << r4::NUM_FUNCS_SHIFT) | sdio::CARD_OCR;
+        let ocr = arg & r4::OCR_MASK;
+        if ocr == 0 {
+            return Reply::Response(id);
+        }
+        if ocr & sdio::CARD_OCR == 0 {
+            return Reply::Timeout;
+        }
+        if !matches!(self.state, State::Idle | State::Ready) {
+            self.reset();
+        }
+        self.state = State::Ready;
+        self.in_reset = false;
+        Reply::Response(r4::READY | id)
+    }
+
+    /// CMD7: selects the card with its RCA, deselects it with any other.
+    fn cmd7(&mut self, arg: u32) -> Reply {
+        let rca = arg >> 16;
+        match self.state {
+            State::Standby | State::Transfer if rca == u32::from(sdio::RCA) => {
+                self.state = State::Transfer;
+                Reply::Response(sdio::R1_SELECTED)
+            }
+            State::Transfer => {
+                self.state = State::Standby;
+                if rca == 0 {
+                    Reply::NoResponse
+                } else {
+                    Reply::Timeout
+                }
+            }
+            _ if rca == 0 => Reply::NoResponse,
+            _ => Reply::Timeout,
+        }
+    }
+
+    /// CMD52.
+    fn cmd52(&mut self, c: Cmd52) -> Reply {
+        let st = self.r5_state();
+        match c.func {
+            0 => {
+                let reset = c.write && self.f0_write(c.addr, c.data);
+                let value = if !c.write || c.raw {
+                    self.f0_read(c.addr)
+                } else {
+                    c.data
+                };
+                if reset {
+                    self.reset();
+                }
+                Reply::Response(st | u32::from(value))
+            }
+            1 => self.cmd52_f1(c, st),
+            _ => Reply::Response(st | r5::FUNCTION_NUMBER),
+        }
+    }
+
+    /// CMD52 to function 1: the register file.
+    fn cmd52_f1(&mut self, c: Cmd52, st: u32) -> Reply {
+        if self.fail_cmd52 > 0 {
+            self.fail_cmd52 -= 1;
+            self.stats.faults_injected += 1;
+            return Reply::Timeout;
+        }
+        if self.io_enable & F1_BIT == 0 {
+            self.bad_access(c.addr, BadAccess::DisabledFunction);
+            return Reply::Response(st | r5::ERROR);
+        }
+        let Some(idx) = usize::try_from(c.addr).ok().filter(|&i| i < F1_REGS) else {
+            self.bad_access(c.addr, BadAccess::UnmappedRegister);
+            return Reply::Response(st | r5::OUT_OF_RANGE);
+        };
+        if c.write {
+            self.regs[idx] = c.data;
+            self.stats.cmd52_writes += 1;
+            self.emit(Message::new(
+                to_model::CMD52_WRITE,
+                c.addr,
+                u32::from(c.data),
+            ));
+            if !c.raw {
+                return Reply::Response(st | u32::from(c.data));
+            }
+        } else {
+            self.stats.cmd52_reads += 1;
+        }
+        Reply::Response(st | u32::from(self.f1_read(idx)))
+    }
+
+    /// Reads function 1 register `idx`: 0x000 and 0x001 come from the head of the RX queue
+    /// when there is one; reading 0x001 acknowledges the card interrupt.
+    fn f1_read(&mut self, idx: usize) -> u8 {
+        let value = match (idx, self.rx.front()) {
+            (0, Some(item)) => item.reg0,
+            (1, Some(item)) => item.reg1,
+            _ => self.regs[idx],
+        };
+        if idx == 1 {
+            self.irq.line = false;
+        }
+        value
+    }
+
+    /// Checks a function 1 CMD53 before it touches anything: an injected fault or a disabled
+    /// function ends it.
+    fn f1_cmd53_check(&mut self, c: &Cmd53, st: u32) -> Option<Xfer> {
+        if self.fail_cmd53 > 0 {
+            self.fail_cmd53 -= 1;
+            self.stats.faults_injected += 1;
+            return Some(Xfer {
+                reply: Reply::Response(st),
+                data_error: true,
+            });
+        }
+        if self.io_enable & F1_BIT == 0 {
+            self.bad_access(c.addr, BadAccess::DisabledFunction);
+            return Some(Xfer::reply(Reply::Response(st | r5::ERROR)));
+        }
+        None
+    }
+
+    /// Function 0 address of byte `i` of a CMD53.
+    fn f0_addr(c: &Cmd53, i: usize) -> u32 {
+        if c.incr_addr {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            c.addr.wrapping_add(i) & sdio::ADDR_MASK
+        } else {
+            c.addr
+        }
+    }
+
+    /// Byte `i` of a little-endian value.
+    fn le_byte(value: u32, i: u32) -> u8 {
+        value.to_le_bytes().get(i as usize).copied().unwrap_or(0)
+    }
+
+    /// Sets byte `i` of a little-endian 16-bit register.
+    fn set_le16(reg: &mut u16, i: u32, byte: u8) {
+        let mut bytes = reg.to_le_bytes();
+        if let Some(b) = bytes.get_mut(i as usize) {
+            *b = byte;
+        }
+        *reg = u16::from_le_bytes(bytes);
+    }
+
+    /// Reads function 0 (CCCR, FBR 1, CIS); everything else reads as 0.
+    fn f0_read(&self, addr: u32) -> u8 {
+        let common = sdio::COMMON_CIS_ADDR..sdio::COMMON_CIS_ADDR + COMMON_CIS_LEN as u32;
+        let f1 = sdio::F1_CIS_ADDR..sdio::F1_CIS_ADDR + F1_CIS_LEN as u32;
+        match addr {
+            cccr::REVISION => cccr::REVISION_VALUE,
+            // SD physical layer: none. No power control, no FBR 1 standard interface.
+            cccr::SD_REVISION | cccr::POWER | fbr1::STD_IF => 0,
+            cccr::IO_ENABLE | cccr::IO_READY => self.io_enable,
+            cccr::INT_ENABLE => self.int_enable,
+            cccr::INT_PENDING if self.irq.line => F1_BIT,
+            cccr::BUS_IF => self.bus_if,
+            cccr::CAPS => cccr::CAPS_VALUE,
+            a if (cccr::CIS_PTR..cccr::CIS_PTR + 3).contains(&a) => {
+                Self::le_byte(sdio::COMMON_CIS_ADDR, a - cccr::CIS_PTR)
+            }
+            a if (cccr::FN0_BLKSIZE..cccr::FN0_BLKSIZE + 2).contains(&a) => {
+                Self::le_byte(u32::from(self.fn0_blksize), a - cccr::FN0_BLKSIZE)
+            }
+            cccr::SPEED => cccr::SPEED_SHS | self.speed_bss,
+            a if (fbr1::CIS_PTR..fbr1::CIS_PTR + 3).contains(&a) => {
+                Self::le_byte(sdio::F1_CIS_ADDR, a - fbr1::CIS_PTR)
+            }
+            a if (fbr1::BLKSIZE..fbr1::BLKSIZE + 2).contains(&a) => {
+                Self::le_byte(u32::from(self.f1_blksize), a - fbr1::BLKSIZE)
+            }
+            a if common.contains(&a) => self.common_cis[(a - sdio::COMMON_CIS_ADDR) as usize],
+            a if f1.contains(&a) => self.f1_cis[(a - sdio::F1_CIS_ADDR) as usize],
+            // UHS, drive strength, the other functions' FBRs, ...
+            _ => 0,
+        }
+    }
+
+    /// Writes function 0; returns whether the write asks for a card reset (done by the caller
+    /// after the response is formed). Read-only registers ignore writes.
+    fn f0_write(&mut self, addr: u32, value: u8) -> bool {
+        match addr {
+            cccr::IO_ENABLE => {
+                self.io_enable = value & F1_BIT;
+                let enabled = u32::from(self.io_enable != 0);
+                self.emit(Message::new(to_model::FUNC_ENABLE, enabled, 0));
+            }
+            cccr::INT_ENABLE => self.int_enable = value & (cccr::INT_MASTER | F1_BIT),
+            cccr::IO_ABORT => return value & cccr::ABORT_RESET != 0,
+            cccr::BUS_IF => self.bus_if = value & cccr::BUS_IF_WRITABLE,
+            a if (cccr::FN0_BLKSIZE..cccr::FN0_BLKSIZE + 2).contains(&a) => {
+                Self::set_le16(&mut self.fn0_blksize, a - cccr::FN0_BLKSIZE, value)
+            }
+            cccr::SPEED => self.speed_bss = value & cccr::SPEED_BSS_MASK,
+            a if (fbr1::BLKSIZE..fbr1::BLKSIZE + 2).contains(&a) => {
+                Self::set_le16(&mut self.f1_blksize, a - fbr1::BLKSIZE, value)
+            }
+            _ => {}
+        }
+        false
+    }
+
+    /// Reports a `BAD_ACCESS` to the model.
+    fn bad_access(&mut self, addr: u32, code: BadAccess) {
+        self.stats.bad_accesses += 1;
+        self.emit(Message::new(to_model::BAD_ACCESS, addr, code as u32));
+    }
+
+    /// Queues a message for the model, or counts it as dropped when the queue is full.
+    fn emit(&mut self, msg: Message) {
+        if self.out.push(msg).is_err() {
+            self.stats.dropped += 1;
+        } else {
+            self.wake_model = true;
+        }
+    }
+}
