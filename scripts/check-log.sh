@@ -14,6 +14,8 @@ python3 - "$log" <<'PY'
 import re, sys
 
 text = open(sys.argv[1], errors="replace").read()
+# util-linux dmesg (host-root guests) colours its output; busybox dmesg does not.
+text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
 lines = [re.sub(r"^\[\s*[0-9.]+\]\s?", "", l.rstrip("\r")) for l in text.splitlines()]
 
 # KTAP: a suite opens with "# Subtest: NAME" and its cases report "ok N NAME" one level in.
