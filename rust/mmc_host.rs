@@ -541,6 +541,10 @@ impl Drop for Request {
 /// `mmc_add_host()`. Dropping it removes the host (and with it any card and its functions) and
 /// frees it.
 ///
+/// Removal issues requests (the function drivers' remove callbacks run) and waits for the host
+/// to be idle: a host that holds back a [`Request`] (for example in a timer) must keep
+/// completing requests until the drop returns.
+///
 /// # Invariants
 ///
 /// `host` was added with `mmc_add_host()`, its `ops` are `T`'s vtable, and its private area
