@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Judges a guest log written by scripts/qemu-run.sh.
 #
-#   scripts/check-log.sh LOG
+#   scripts/check-log.sh LOG [SUITE_PREFIX]
 #
+# Counts the KUnit suites whose names start with SUITE_PREFIX (default: bes2600), each case
+# once however often its module was loaded (a case fails if any of its runs failed).
 # Prints one line per KUnit test case ("kunit: ok|not ok SUITE.CASE"), one line per kernel
 # splat found (WARN, BUG, oops, KASAN, lockdep, kmemleak, hung task, RCU stall), then
 # "kunit: N passed, M failed" and "splats: K". Exits non-zero when a test failed, a splat was
 # found, or the scenario failed.
 set -euo pipefail
-log=${1:?usage: check-log.sh LOG}
+log=${1:?usage: check-log.sh LOG [SUITE_PREFIX]}
+prefix=${2:-bes2600}
 
-python3 - "$log" <<'PY'
+python3 - "$log" "$prefix" <<'PY'
 import re, sys
 
 text = open(sys.argv[1], errors="replace").read()
@@ -19,7 +22,8 @@ text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
 lines = [re.sub(r"^\[\s*[0-9.]+\]\s?", "", l.rstrip("\r")) for l in text.splitlines()]
 
 # KTAP: a suite opens with "# Subtest: NAME" and its cases report "ok N NAME" one level in.
-passed = failed = 0
+prefix = sys.argv[2]
+results = {}  # "suite.case" -> "ok" | "not ok" | "skip", in the order first seen
 suite = None
 for line in lines:
     m = re.match(r"^(\s*)# Subtest: (\S+)", line)
@@ -27,17 +31,17 @@ for line in lines:
         suite = m.group(2)
         continue
     m = re.match(r"^(\s+)(not ok|ok) \d+ (\S+)(.*)$", line)
-    # Only the project's suites count; the kernel's own are filtered out at boot anyway.
-    if m and suite and suite.startswith("bes2600"):
+    if m and suite and suite.startswith(prefix):
         status, case, rest = m.group(2), m.group(3), m.group(4)
-        if "# SKIP" in rest:
-            print(f"kunit: skip {suite}.{case}")
-            continue
-        print(f"kunit: {status} {suite}.{case}")
-        if status == "ok":
-            passed += 1
-        else:
-            failed += 1
+        key = f"{suite}.{case}"
+        status = "skip" if "# SKIP" in rest else status
+        if results.get(key) != "not ok":
+            results[key] = status
+
+for key, status in results.items():
+    print(f"kunit: {status} {key}")
+passed = sum(1 for s in results.values() if s == "ok")
+failed = sum(1 for s in results.values() if s == "not ok")
 
 splat_patterns = [
     r"WARNING: CPU: \d+ PID",

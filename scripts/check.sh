@@ -3,8 +3,9 @@
 #
 # Installs what is missing (scripts/bootstrap.sh), builds or reuses the cached test kernels,
 # then runs: host cargo tests, the fuzz smoke, the module builds for x86_64 and arm64 with
-# their modinfo checks, the dkms build, the broken-setup diagnostics, and the module's KUnit
-# suites under qemu with the kernel log checked for splats.
+# their modinfo checks, the dkms build, the broken-setup diagnostics, and, under qemu on the
+# debug test kernel, the KUnit suites and the end-to-end scenarios of the emulated chip
+# (tests/qemu/), each with the kernel log checked for splats.
 #
 # Logs of every step go to .check/ in the source tree.
 set -uo pipefail
@@ -61,35 +62,62 @@ section "module builds"
 # Each architecture builds in its own copy of the sources so their objects never mix.
 build_module() {
 	local arch=$1 kdir=$2 dir=$BES2600_CACHE/module-build/$1
+	shift 2
 	mkdir -p "$dir"
 	rsync -a --delete --exclude .git --exclude target --exclude .check "$top/" "$dir/" &&
-		make -C "$dir" KDIR="$kdir" ARCH="$arch" BES2600_WERROR=y modules
+		make -C "$dir" KDIR="$kdir" ARCH="$arch" BES2600_WERROR=y "$@" modules
 }
-check module-x86_64 build_module x86_64 "$kdir_x86"
-ko_x86=$BES2600_CACHE/module-build/x86_64/bes2600.ko
-check modinfo-x86_64 "$top/tests/modinfo.sh" "$ko_x86"
+# x86_64 also builds the test bench: the virtual SDIO host and the boot test driver.
+check module-x86_64 build_module x86_64 "$kdir_x86" BES2600_TEST_MODULES=y
+mods=$BES2600_CACHE/module-build/x86_64
+check modinfo-x86_64 "$top/tests/modinfo.sh" "$mods/bes2600.ko"
 check module-arm64 build_module arm64 "$kdir_arm"
 ko_arm=$BES2600_CACHE/module-build/arm64/bes2600.ko
 check module-arm64-is-aarch64 sh -c "file '$ko_arm' | tee /dev/stderr | grep -q 'ELF 64-bit LSB relocatable, ARM aarch64'"
 check dkms-build "$top/tests/dkms.sh" "$kdir_x86"
 check diagnostics "$top/tests/diagnostics.sh" "$kdir_x86"
+check chip-model-build sh -c "cd '$top' && cargo build --release --quiet -p bes2600-chip-model"
 
-section "KUnit under qemu (x86_64)"
-kunit_log=$logs/qemu-kunit.log
-if "$here/qemu-run.sh" -k "$kdir_x86" -s "$top/tests/qemu/kunit.sh" -l "$kunit_log" -m "$ko_x86" 2>"$logs/qemu-run.err"; then
-	"$here/check-log.sh" "$kunit_log" >"$logs/qemu-kunit.verdict"
-	grep -E '^(kunit|splat|scenario):' "$logs/qemu-kunit.verdict" | grep -vE '^kunit: ok ' || true
-	read -r k_passed k_failed < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs/qemu-kunit.verdict")
-	passed=$((passed + ${k_passed:-0}))
-	failed=$((failed + ${k_failed:-0}))
-	[ "${k_passed:-0}" -gt 0 ] && pass kunit-ran || fail kunit-ran "$kunit_log"
-	grep -q "^bes2600-guest: module bes2600 loaded" "$kunit_log" && pass module-loads-in-qemu || fail module-loads-in-qemu "$kunit_log"
-	grep -q "^splats: 0$" "$logs/qemu-kunit.verdict" && ! grep -q "^scenario:" "$logs/qemu-kunit.verdict" &&
-		pass kernel-log-clean || fail kernel-log-clean "$logs/qemu-kunit.verdict"
-else
-	cat "$logs/qemu-run.err"
-	fail qemu-kunit "$kunit_log"
-fi
+section "under qemu (x86_64 test kernel: KASAN, lockdep, kmemleak)"
+# scenario NAME SUITES QEMU_RUN_ARGS...: boots one guest scenario. The scenario passes when it
+# exits 0 and the kernel log has no splat and no failed KUnit case. The KUnit cases of the suites
+# named SUITES* are added to the totals ("-": none), so a suite that runs in several scenarios
+# (each time its module loads) is counted in one only.
+scenario() {
+	local name=$1 suites=$2
+	shift 2
+	local log=$logs/qemu-$name.log verdict=$logs/qemu-$name.verdict
+	if ! "$here/qemu-run.sh" -k "$kdir_x86" -l "$log" "$@" 2>"$logs/qemu-$name.err"; then
+		cat "$logs/qemu-$name.err"
+		fail "qemu-$name" "$log"
+		return
+	fi
+	local ok=yes
+	"$here/check-log.sh" "$log" "${suites#-}" >"$verdict" || ok=no
+	grep -E '^(kunit|splat|scenario):' "$verdict" | grep -vE '^kunit: (ok|skip) |^kunit: [0-9]+ passed' || true
+	if [ "$suites" != - ]; then
+		local k_passed k_failed
+		read -r k_passed k_failed < <(sed -n 's/^kunit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$verdict")
+		printf 'kunit in %s: %d passed, %d failed\n' "$name" "${k_passed:-0}" "${k_failed:-0}"
+		passed=$((passed + ${k_passed:-0}))
+		failed=$((failed + ${k_failed:-0}))
+		[ "${k_passed:-0}" -gt 0 ] || { fail "kunit-ran-in-$name" "$log"; ok=no; }
+	fi
+	[ "$ok" = yes ] && pass "qemu-$name" || fail "qemu-$name" "$verdict"
+}
+
+# The driver's KUnit suites, module load and unload, leak scan.
+scenario kunit bes2600_ -s "$top/tests/qemu/kunit.sh" -m "$mods/bes2600.ko"
+grep -q "^bes2600-guest: module bes2600 loaded" "$logs/qemu-kunit.log" &&
+	pass module-loads-in-qemu || fail module-loads-in-qemu "$logs/qemu-kunit.log"
+# The emulated card enumerated by the real MMC core, the driver probing it; vsdio's KUnit suites.
+scenario vsdio-enumerate bes2600_vsdio -s "$top/tests/qemu/vsdio-enumerate.sh" \
+	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko"
+# The driver's boot-ROM download through the abstraction, the MMC core, vsdio and the chip model.
+scenario sdio-boot - -R -s "$top/tests/qemu/sdio-boot.sh" \
+	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600_boot_test.ko"
+# The chip model as the wireless medium of mac80211_hwsim, hostapd beaconing.
+scenario chip-model-air - -R -s "$top/tests/qemu/chip-model-air.sh"
 
 say "make check took $(($(date +%s) - start)) s"
 finish
