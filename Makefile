@@ -37,10 +37,11 @@ demo:
 	@"$(SRC)scripts/demo.sh"
 
 clean:
-	rm -rf $(SRC).tmp_versions $(SRC)Module.symvers $(SRC)modules.order $(SRC).modules.order.cmd
-	find "$(SRC)bes2600" "$(SRC)rust" -maxdepth 1 \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
-		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' -o -name 'bindings_generated.rs' \) -delete
-	rm -f $(SRC)bes2600.ko $(SRC)bes2600.o $(SRC)bes2600.mod $(SRC)bes2600.mod.c $(SRC)bes2600.mod.o \
-		$(SRC).bes2600*.cmd $(SRC)Module.symvers.cmd
+	rm -rf $(SRC).tmp_versions $(SRC)Module.symvers $(SRC)modules.order $(SRC).modules.order.cmd \
+		$(SRC)Module.symvers.cmd $(SRC).module-common.o
+	find "$(SRC)bes2600" "$(SRC)rust" "$(SRC)tests" -path '*/target' -prune -o -type f \( \
+		-name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' \
+		-o -name '*.d' -o -name 'bindings_generated.rs' \) -print0 | xargs -0 rm -f
+	rm -f $(SRC)*.ko $(SRC)*.o $(SRC)*.mod $(SRC)*.mod.c $(SRC).*.cmd
 
 .PHONY: all modules install check demo clean

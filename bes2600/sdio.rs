@@ -2,10 +2,7 @@
 
 //! SDIO bus glue: binds to the BES2600's WLAN function and owns it while bound.
 
-use kernel::{
-    device::Core,
-    prelude::*,
-};
+use kernel::{device::Core, prelude::*};
 
 use crate::kernel_ext::sdio;
 
@@ -63,7 +60,12 @@ impl sdio::Driver for Bes2600Sdio {
     fn unbind<'bound>(func: &'bound sdio::Function<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         let host = func.claim_host();
         if let Err(err) = host.disable_function() {
-            dev_warn!(func.as_ref(), "disabling function {} failed: {:?}\n", this.number, err);
+            dev_warn!(
+                func.as_ref(),
+                "disabling function {} failed: {:?}\n",
+                this.number,
+                err
+            );
         }
         dev_info!(func.as_ref(), "unbound\n");
     }
@@ -75,7 +77,12 @@ impl sdio::Driver for Bes2600Sdio {
 fn claim_function(func: &sdio::Function<Core<'_>>) -> Result {
     let host = func.claim_host();
     host.enable_function().inspect_err(|err| {
-        dev_err!(func.as_ref(), "enabling function {} failed: {:?}\n", func.number(), err);
+        dev_err!(
+            func.as_ref(),
+            "enabling function {} failed: {:?}\n",
+            func.number(),
+            err
+        );
     })?;
     dev_info!(
         func.as_ref(),

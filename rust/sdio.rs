@@ -480,7 +480,12 @@ impl Host<'_> {
         let len = buf.len_u32()?;
         // SAFETY: As in `read_memcpy`; the core does not write through the pointer.
         to_result(unsafe {
-            bindings::sdio_memcpy_toio(self.raw(), addr, buf.as_ptr().cast_mut().cast(), len as c_int)
+            bindings::sdio_memcpy_toio(
+                self.raw(),
+                addr,
+                buf.as_ptr().cast_mut().cast(),
+                len as c_int,
+            )
         })
     }
 

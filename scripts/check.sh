@@ -52,6 +52,10 @@ passed=$((passed + host_passed))
 failed=$((failed + host_failed))
 if [ "$status" != ok ] && [ "$host_failed" -eq 0 ]; then fail cargo-test "$cargo_log"; fi
 
+section "style"
+check rustfmt "$here/fmt-check.sh"
+check clippy sh -c "cd '$top' && cargo clippy --workspace --all-targets --quiet -- -D warnings"
+
 section "fuzz smoke"
 if [ -x "$here/fuzz.sh" ]; then
 	check fuzz-smoke "$here/fuzz.sh" "${BES2600_FUZZ_SECONDS:-30}"

@@ -94,12 +94,22 @@ impl<'a> BootRom<'a> {
                 Ok(Some(next)) => next,
                 Ok(None) => break,
                 Err(err) => {
-                    dev_err!(self.func.as_ref(), "boot: no request for limit {}: {:?}\n", max_len, err);
+                    dev_err!(
+                        self.func.as_ref(),
+                        "boot: no request for limit {}: {:?}\n",
+                        max_len,
+                        err
+                    );
                     return Err(EPROTO);
                 }
             };
             let len = request.encode(seq, &mut self.buf).map_err(|err| {
-                dev_err!(self.func.as_ref(), "boot: cannot encode request {}: {:?}\n", seq, err);
+                dev_err!(
+                    self.func.as_ref(),
+                    "boot: cannot encode request {}: {:?}\n",
+                    seq,
+                    err
+                );
                 EINVAL
             })?;
             self.transfer(true, len)?;
@@ -109,7 +119,12 @@ impl<'a> BootRom<'a> {
             self.transfer(false, reply_len)?;
             let reply = self.buf.get(..reply_len).ok_or(EIO)?;
             download.on_reply(reply).map_err(|err| {
-                dev_err!(self.func.as_ref(), "boot: request {} refused: {:?}\n", seq, err);
+                dev_err!(
+                    self.func.as_ref(),
+                    "boot: request {} refused: {:?}\n",
+                    seq,
+                    err
+                );
                 EPROTO
             })?;
         }
@@ -131,19 +146,31 @@ impl<'a> BootRom<'a> {
                 usize::from(boot_ready_len(low, high))
             };
             if len > self.buf.len() {
-                dev_err!(self.func.as_ref(), "boot: reply of {} bytes announced\n", len);
+                dev_err!(
+                    self.func.as_ref(),
+                    "boot: reply of {} bytes announced\n",
+                    len
+                );
                 return Err(EPROTO);
             }
             if len >= boot::REPLY_LEN {
                 return Ok(len);
             }
             if len != 0 {
-                dev_err!(self.func.as_ref(), "boot: short reply of {} bytes announced\n", len);
+                dev_err!(
+                    self.func.as_ref(),
+                    "boot: short reply of {} bytes announced\n",
+                    len
+                );
                 return Err(EPROTO);
             }
             fsleep(REPLY_POLL);
         }
-        dev_err!(self.func.as_ref(), "boot: no reply after {} polls\n", REPLY_POLLS);
+        dev_err!(
+            self.func.as_ref(),
+            "boot: no reply after {} polls\n",
+            REPLY_POLLS
+        );
         Err(ETIMEDOUT)
     }
 
@@ -167,8 +194,13 @@ impl<'a> BootRom<'a> {
             host.read_cmd53(address.to_field(), true, size, &mut self.buf)
         };
         result.inspect_err(|err| {
-            dev_err!(self.func.as_ref(), "boot: CMD53 {} of {} bytes failed: {:?}\n",
-                if write { "write" } else { "read" }, len, err);
+            dev_err!(
+                self.func.as_ref(),
+                "boot: CMD53 {} of {} bytes failed: {:?}\n",
+                if write { "write" } else { "read" },
+                len,
+                err
+            );
         })
     }
 }

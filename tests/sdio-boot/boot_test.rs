@@ -7,10 +7,7 @@
 //! Built only with `BES2600_TEST_MODULES=y`; the `sdio-boot` qemu scenario loads it next to
 //! the virtual SDIO host and the chip model, which checks every frame and the image's CRC.
 
-use kernel::{
-    device::Core,
-    prelude::*,
-};
+use kernel::{device::Core, prelude::*};
 
 #[path = "../../rust/kernel_ext.rs"]
 pub mod kernel_ext;
@@ -35,7 +32,6 @@ use protocol::{
         Doorbell, //
     },
 };
-
 
 crate::sdio_device_table!(
     SDIO_TABLE,
@@ -83,7 +79,11 @@ fn run(func: &sdio::Function<Core<'_>>) -> Result {
         let host = func.claim_host();
         host.enable_function()?;
         let status = host.read_u8(reg::SLAVE_STATUS)?;
-        dev_info!(func.as_ref(), "sdio-boot: status register {:#04x}\n", status);
+        dev_info!(
+            func.as_ref(),
+            "sdio-boot: status register {:#04x}\n",
+            status
+        );
         // A doorbell the boot ROM ignores still reaches the chip: high byte first, then the
         // low byte that rings it (chip-bus-firmware-bh.md §2.1).
         for (addr, value) in Doorbell::ring(Doorbell::WIFI_DEBUG).writes() {
@@ -93,7 +93,11 @@ fn run(func: &sdio::Function<Core<'_>>) -> Result {
 
     let image = synthetic_image()?;
     let mut rom = BootRom::new(func)?;
-    dev_info!(func.as_ref(), "sdio-boot: boot ROM message limit {}\n", rom.max_message_len()?);
+    dev_info!(
+        func.as_ref(),
+        "sdio-boot: boot ROM message limit {}\n",
+        rom.max_message_len()?
+    );
     let mut download = Downloader::new(&image, IMAGE_ADDR, true);
     let done = rom.download(&mut download)?;
     dev_info!(
