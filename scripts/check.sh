@@ -117,8 +117,8 @@ grep -q "^bes2600-guest: module bes2600 loaded" "$logs/qemu-kunit.log" &&
 # The emulated card enumerated by the real MMC core, the driver probing it; vsdio's KUnit suites.
 scenario vsdio-enumerate bes2600_vsdio -s "$top/tests/qemu/vsdio-enumerate.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko"
-# The driver's boot-ROM download through the abstraction, the MMC core, vsdio and the chip model.
-scenario sdio-boot - -R -s "$top/tests/qemu/sdio-boot.sh" \
+# The whole bench in one boot: card enumerated, model on hwsim, hostapd beaconing, boot download.
+scenario testbench - -R -s "$top/tests/qemu/testbench.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600_boot_test.ko"
 # The chip model as the wireless medium of mac80211_hwsim, hostapd beaconing.
 scenario chip-model-air - -R -s "$top/tests/qemu/chip-model-air.sh"
