@@ -90,7 +90,7 @@ fn claim_function(func: &sdio::Function<Core<'_>>) -> Result {
         func.vendor(),
         func.device_id(),
         func.number(),
-        func.block_size(),
+        host.block_size(),
         func.max_block_size()
     );
     Ok(())

@@ -35,7 +35,10 @@ use kernel::{
     },
 };
 
-use super::bindings;
+use super::{
+    bindings,
+    sdio::FunctionIo, //
+};
 
 /// Host capability bits (`MMC_CAP_*`), for [`Config::caps`].
 pub mod caps {
@@ -803,27 +806,24 @@ impl CardFunction<'_> {
     pub fn claim_host(&self) -> CardHostGuard<'_> {
         // SAFETY: By the type invariant the function is valid; the guard releases the claim.
         unsafe { bindings::sdio_claim_host(self.func.as_ptr()) };
-        CardHostGuard(CardHost {
+        CardHostGuard {
+            // SAFETY: The function is valid and its host was just claimed by this thread, until
+            // the guard drops.
+            host: CardHost(unsafe { FunctionIo::new(self.func.as_ptr()) }),
             func: self.func,
-            _claim: PhantomData,
-        })
+        }
     }
 }
 
 impl Drop for CardFunction<'_> {
     fn drop(&mut self) {
-        let func = self.func.as_ptr();
-        // SAFETY: By the type invariant the function is valid and we own a reference. The
-        // interrupt handler may only be installed by `CardHost::claim_irq` on this function, and
-        // must go before the reference does; `irq_handler` is read with the host claimed.
+        // An interrupt handler installed by `CardHost::claim_irq` on this function must go
+        // before the reference does.
+        self.claim_host().release_irq_if_claimed();
+        // SAFETY: By the type invariant the function is valid and we own a reference.
         unsafe {
-            bindings::sdio_claim_host(func);
-            if (*func).irq_handler.is_some() {
-                bindings::sdio_release_irq(func);
-            }
-            bindings::sdio_release_host(func);
-            kernel::bindings::put_device(core::ptr::addr_of_mut!((*func).dev).cast());
-        }
+            kernel::bindings::put_device(core::ptr::addr_of_mut!((*self.func.as_ptr()).dev).cast())
+        };
     }
 }
 
@@ -834,164 +834,55 @@ pub trait CardIrqHandler {
     fn handle(host: &CardHost<'_>);
 }
 
-/// The I/O of a [`CardFunction`] whose host is claimed by the current thread.
-///
-/// # Invariants
-///
-/// `func` is a valid function whose host is claimed by the current thread for `'a`.
-pub struct CardHost<'a> {
-    func: NonNull<bindings::sdio_func>,
-    // The claim belongs to the thread that made it.
-    _claim: PhantomData<(&'a (), *mut ())>,
+/// A [`CardFunction`] whose host is claimed by the current thread: the bus operations of the
+/// [`FunctionIo`] it dereferences to, and the test bench's interrupt handler.
+pub struct CardHost<'a>(FunctionIo<'a>);
+
+impl<'a> core::ops::Deref for CardHost<'a> {
+    type Target = FunctionIo<'a>;
+
+    fn deref(&self) -> &FunctionIo<'a> {
+        &self.0
+    }
 }
 
 /// A claimed [`CardHost`], released on drop.
-pub struct CardHostGuard<'a>(CardHost<'a>);
+pub struct CardHostGuard<'a> {
+    host: CardHost<'a>,
+    func: NonNull<bindings::sdio_func>,
+}
 
 impl<'a> core::ops::Deref for CardHostGuard<'a> {
     type Target = CardHost<'a>;
 
     fn deref(&self) -> &CardHost<'a> {
-        &self.0
+        &self.host
     }
 }
 
 impl Drop for CardHostGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: The host was claimed by `CardFunction::claim_host` and not released since.
-        unsafe { bindings::sdio_release_host(self.0.func.as_ptr()) };
+        unsafe { bindings::sdio_release_host(self.func.as_ptr()) };
     }
 }
 
 impl CardHost<'_> {
-    fn raw(&self) -> *mut bindings::sdio_func {
-        self.func.as_ptr()
-    }
-
-    /// Enables the function (CCCR IOEx) and waits until it is ready.
-    pub fn enable_function(&self) -> Result {
-        // SAFETY: By the type invariant the function is valid and the host claimed.
-        to_result(unsafe { bindings::sdio_enable_func(self.raw()) })
-    }
-
-    /// Disables the function.
-    pub fn disable_function(&self) -> Result {
-        // SAFETY: As in `enable_function`.
-        to_result(unsafe { bindings::sdio_disable_func(self.raw()) })
-    }
-
-    /// Programs the function's block size (0: the core's default).
-    pub fn set_block_size(&self, size: u32) -> Result {
-        // SAFETY: As in `enable_function`.
-        to_result(unsafe { bindings::sdio_set_block_size(self.raw(), size) })
-    }
-
-    /// The function's current block size.
-    pub fn block_size(&self) -> u32 {
-        // SAFETY: As in `enable_function`; `cur_blksize` only changes with the host claimed.
-        unsafe { (*self.raw()).cur_blksize }
-    }
-
-    /// CMD52 read of the function's register `addr`.
-    pub fn read_u8(&self, addr: u32) -> Result<u8> {
-        let mut err: c_int = 0;
-        // SAFETY: As in `enable_function`; `err` is a valid out-pointer.
-        let value = unsafe { bindings::sdio_readb(self.raw(), addr, &mut err) };
-        to_result(err).map(|()| value)
-    }
-
-    /// CMD52 write of the function's register `addr`.
-    pub fn write_u8(&self, addr: u32, value: u8) -> Result {
-        let mut err: c_int = 0;
-        // SAFETY: As in `read_u8`.
-        unsafe { bindings::sdio_writeb(self.raw(), value, addr, &mut err) };
-        to_result(err)
-    }
-
-    /// Checks a CMD53 size against the buffer and returns the helper's (blocks, block size).
-    fn cmd53_geometry(&self, size: super::sdio::Cmd53Size, buf_len: usize) -> Result<(u32, u32)> {
-        let (blocks, blksz) = match size {
-            super::sdio::Cmd53Size::Bytes(n @ 1..=512) => (0, n),
-            super::sdio::Cmd53Size::Blocks(n @ 1..=511) => (n, self.block_size()),
-            _ => return Err(EINVAL),
-        };
-        let len = blocks.max(1).checked_mul(blksz).ok_or(EINVAL)?;
-        if blksz == 0 || usize::try_from(len).map_or(true, |len| len > buf_len) {
-            return Err(EINVAL);
-        }
-        Ok((blocks, blksz))
-    }
-
-    /// One CMD53 read with the 17-bit address field exactly `addr`, into the start of `buf`.
-    pub fn read_cmd53(
-        &self,
-        addr: u32,
-        incr: bool,
-        size: super::sdio::Cmd53Size,
-        buf: &mut super::sdio::IoBuffer,
-    ) -> Result {
-        let (blocks, blksz) = self.cmd53_geometry(size, buf.len())?;
-        // SAFETY: As in `enable_function`; `buf` is kmalloc memory of at least the transfer's
-        // length, checked by `cmd53_geometry`.
-        to_result(unsafe {
-            bindings::bes2600_helper_sdio_io_rw_extended(
-                self.raw(),
-                false,
-                addr,
-                incr,
-                buf.as_mut_ptr(),
-                blocks,
-                blksz,
-            )
-        })
-    }
-
-    /// One CMD53 write of the start of `buf`; see [`read_cmd53`](Self::read_cmd53).
-    pub fn write_cmd53(
-        &self,
-        addr: u32,
-        incr: bool,
-        size: super::sdio::Cmd53Size,
-        buf: &super::sdio::IoBuffer,
-    ) -> Result {
-        let (blocks, blksz) = self.cmd53_geometry(size, buf.len())?;
-        // SAFETY: As in `read_cmd53`; for a write the helper only reads from `buf`.
-        to_result(unsafe {
-            bindings::bes2600_helper_sdio_io_rw_extended(
-                self.raw(),
-                true,
-                addr,
-                incr,
-                buf.as_ptr().cast_mut(),
-                blocks,
-                blksz,
-            )
-        })
-    }
-
     /// Installs `H` as the function's interrupt handler and enables the interrupt.
     pub fn claim_irq<H: CardIrqHandler>(&self) -> Result {
-        // SAFETY: As in `enable_function`. The handler stays valid (it is code); it is released
-        // by `release_irq` or when the `CardFunction` drops, before the reference goes.
-        to_result(unsafe { bindings::sdio_claim_irq(self.raw(), Some(card_irq_trampoline::<H>)) })
-    }
-
-    /// Disables the function's interrupt and removes its handler.
-    pub fn release_irq(&self) -> Result {
-        // SAFETY: As in `enable_function`.
-        to_result(unsafe { bindings::sdio_release_irq(self.raw()) })
+        // SAFETY: The function is valid and its host claimed (invariant of `FunctionIo`). The
+        // handler stays valid (it is code); it is released by `release_irq` or when the
+        // `CardFunction` drops, before its reference goes.
+        to_result(unsafe { bindings::sdio_claim_irq(self.0.raw(), Some(card_irq_trampoline::<H>)) })
     }
 }
 
 unsafe extern "C" fn card_irq_trampoline<H: CardIrqHandler>(func: *mut bindings::sdio_func) {
-    let Some(func) = NonNull::new(func) else {
+    if func.is_null() {
         return;
-    };
-    // INVARIANT: The SDIO core calls the handler of a function with its host claimed by the
+    }
+    // SAFETY: The SDIO core calls the handler of a valid function with its host claimed by the
     // calling thread, for the duration of the call.
-    let host = CardHost {
-        func,
-        _claim: PhantomData,
-    };
+    let host = CardHost(unsafe { FunctionIo::new(func) });
     H::handle(&host);
 }

@@ -244,10 +244,8 @@ impl<T: Driver + 'static> Adapter<T> {
         // SAFETY: The function is bound to `T` and its private data is set, so it is the
         // `Pin<KBox<T::Data>>` stored by `probe_callback`, valid until after `remove_callback`.
         let data = unsafe { func.as_ref().drvdata_borrow::<T::Data<'_>>() };
-        let host = Host {
-            func,
-            _not_send: PhantomData,
-        };
+        // SAFETY: The SDIO core calls the handler with the host claimed by this thread.
+        let host = unsafe { Host::new(func) };
         T::interrupt(&host, data);
     }
 }
@@ -323,17 +321,8 @@ impl Function<device::Bound> {
     pub fn claim_host(&self) -> HostGuard<'_> {
         // SAFETY: By the type invariant `self.as_raw()` is valid; the guard releases the host.
         unsafe { bindings::sdio_claim_host(self.as_raw()) };
-        HostGuard(Host {
-            func: self,
-            _not_send: PhantomData,
-        })
-    }
-
-    /// The block size currently programmed into the function.
-    pub fn block_size(&self) -> u32 {
-        // SAFETY: By the type invariant `self.as_raw()` is valid. `cur_blksize` only changes
-        // under the host claim; a racing read returns either value.
-        unsafe { core::ptr::addr_of!((*self.as_raw()).cur_blksize).read_volatile() }
+        // SAFETY: The host was just claimed by this thread, until the guard drops.
+        HostGuard(unsafe { Host::new(self) })
     }
 }
 
@@ -373,14 +362,56 @@ unsafe impl Send for Function {}
 // bus ones need a `Host`, which exists only while the host is claimed).
 unsafe impl Sync for Function {}
 
-/// Proof that the host of a function is claimed by the current thread: the bus operations.
+/// Proof that the host of a bound function is claimed by the current thread.
 ///
 /// Handed out by [`Function::claim_host`] through a [`HostGuard`], and to
-/// [`Driver::interrupt`], which the SDIO core calls with the host claimed.
+/// [`Driver::interrupt`], which the SDIO core calls with the host claimed. The bus operations
+/// are those of the [`FunctionIo`] it dereferences to.
 pub struct Host<'a> {
     func: &'a Function<device::Bound>,
-    // The claim belongs to the thread that made it.
-    _not_send: PhantomData<*mut ()>,
+    io: FunctionIo<'a>,
+}
+
+impl<'a> Host<'a> {
+    /// # Safety
+    ///
+    /// The host of `func` is claimed by the current thread for `'a`.
+    unsafe fn new(func: &'a Function<device::Bound>) -> Self {
+        Self {
+            func,
+            // SAFETY: `func` is valid (type invariant of `Function`) and, by the safety
+            // requirements of this function, its host is claimed by this thread for `'a`.
+            io: unsafe { FunctionIo::new(func.as_raw()) },
+        }
+    }
+
+    /// The function this host claim is for.
+    pub fn function(&self) -> &Function<device::Bound> {
+        self.func
+    }
+
+    /// Installs `T`'s [`Driver::interrupt`] as the function's interrupt handler and enables
+    /// the interrupt. Fails unless the function is bound to `T` (or being probed by it).
+    ///
+    /// The SDIO abstraction releases the interrupt before the driver's private data is dropped.
+    pub fn claim_irq<T: Driver + 'static>(&self) -> Result {
+        if !self.func.is_bound_to::<T>() {
+            return Err(EINVAL);
+        }
+        // SAFETY: The function is valid and the host is claimed. The handler only dereferences
+        // the private data once it is set and of type `T::Data` (checked in `irq_callback`).
+        to_result(unsafe {
+            bindings::sdio_claim_irq(self.func.as_raw(), Some(Adapter::<T>::irq_callback))
+        })
+    }
+}
+
+impl<'a> Deref for Host<'a> {
+    type Target = FunctionIo<'a>;
+
+    fn deref(&self) -> &FunctionIo<'a> {
+        &self.io
+    }
 }
 
 /// A claimed host, released on drop.
@@ -410,19 +441,40 @@ pub enum Cmd53Size {
     Blocks(u32),
 }
 
-impl Host<'_> {
-    /// The function this host claim is for.
-    pub fn function(&self) -> &Function<device::Bound> {
-        self.func
+/// The bus operations of an SDIO function whose host the current thread has claimed.
+///
+/// Reached through a [`Host`] (a function bound to a driver) or, on a test bench, through the
+/// claim of a host driver on its own card (`super::mmc_host`).
+///
+/// # Invariants
+///
+/// `func` is a valid function whose host is claimed by the current thread for `'a`.
+pub struct FunctionIo<'a> {
+    func: NonNull<bindings::sdio_func>,
+    // The claim belongs to the thread that made it.
+    _claim: PhantomData<(&'a (), *mut ())>,
+}
+
+impl FunctionIo<'_> {
+    /// # Safety
+    ///
+    /// `func` is a valid function whose host is claimed by the current thread for `'a`.
+    pub(crate) unsafe fn new(func: *mut bindings::sdio_func) -> Self {
+        Self {
+            // SAFETY: By the safety requirements `func` is valid, hence not null.
+            func: unsafe { NonNull::new_unchecked(func) },
+            _claim: PhantomData,
+        }
     }
 
-    fn raw(&self) -> *mut bindings::sdio_func {
-        self.func.as_raw()
+    /// The raw function, also for abstractions that install their own handlers.
+    pub(crate) fn raw(&self) -> *mut bindings::sdio_func {
+        self.func.as_ptr()
     }
 
     /// Enables the function (sets its bit in CCCR IOEx and waits for IORx).
     pub fn enable_function(&self) -> Result {
-        // SAFETY: The function is valid and the host is claimed (type invariant of `Host`).
+        // SAFETY: The function is valid and the host is claimed (type invariant).
         to_result(unsafe { bindings::sdio_enable_func(self.raw()) })
     }
 
@@ -436,6 +488,13 @@ impl Host<'_> {
     pub fn set_block_size(&self, size: u32) -> Result {
         // SAFETY: The function is valid and the host is claimed.
         to_result(unsafe { bindings::sdio_set_block_size(self.raw(), size) })
+    }
+
+    /// The block size currently programmed into the function.
+    pub fn block_size(&self) -> u32 {
+        // SAFETY: The function is valid; `cur_blksize` only changes with the host claimed,
+        // which this thread holds.
+        unsafe { (*self.raw()).cur_blksize }
     }
 
     /// Reads one byte at `addr` of the function's address space (CMD52).
@@ -465,11 +524,11 @@ impl Host<'_> {
     /// Reads `buf.len()` bytes from `addr` with as many CMD53s as the SDIO core needs, advancing
     /// the address after each (the ordinary memory-like transfer).
     pub fn read_memcpy(&self, addr: u32, buf: &mut IoBuffer) -> Result {
-        let len = buf.len_u32()?;
+        let len = buf.len_c_int()?;
         // SAFETY: The function is valid, the host is claimed and `buf` is `len` bytes of kmalloc
         // memory, which the core may map for DMA.
         to_result(unsafe {
-            bindings::sdio_memcpy_fromio(self.raw(), buf.as_mut_ptr().cast(), addr, len as c_int)
+            bindings::sdio_memcpy_fromio(self.raw(), buf.as_mut_ptr().cast(), addr, len)
         })
     }
 
@@ -477,15 +536,10 @@ impl Host<'_> {
     ///
     /// [`read_memcpy`]: Self::read_memcpy
     pub fn write_memcpy(&self, addr: u32, buf: &IoBuffer) -> Result {
-        let len = buf.len_u32()?;
+        let len = buf.len_c_int()?;
         // SAFETY: As in `read_memcpy`; the core does not write through the pointer.
         to_result(unsafe {
-            bindings::sdio_memcpy_toio(
-                self.raw(),
-                addr,
-                buf.as_ptr().cast_mut().cast(),
-                len as c_int,
-            )
+            bindings::sdio_memcpy_toio(self.raw(), addr, buf.as_ptr().cast_mut().cast(), len)
         })
     }
 
@@ -532,7 +586,7 @@ impl Host<'_> {
     fn cmd53_geometry(&self, size: Cmd53Size, buf_len: usize) -> Result<(u32, u32)> {
         let (blocks, blksz) = match size {
             Cmd53Size::Bytes(n @ 1..=512) => (0, n),
-            Cmd53Size::Blocks(n @ 1..=511) => (n, self.func.block_size()),
+            Cmd53Size::Blocks(n @ 1..=511) => (n, self.block_size()),
             _ => return Err(EINVAL),
         };
         let len = blocks.max(1).checked_mul(blksz).ok_or(EINVAL)?;
@@ -542,26 +596,14 @@ impl Host<'_> {
         Ok((blocks, blksz))
     }
 
-    /// Installs `T`'s [`Driver::interrupt`] as the function's interrupt handler and enables
-    /// the interrupt. Fails unless the function is bound to `T` (or being probed by it).
-    ///
-    /// The SDIO abstraction releases the interrupt before the driver's private data is dropped.
-    pub fn claim_irq<T: Driver + 'static>(&self) -> Result {
-        if !self.func.is_bound_to::<T>() {
-            return Err(EINVAL);
-        }
-        // SAFETY: The function is valid and the host is claimed. The handler only dereferences
-        // the private data once it is set and of type `T::Data` (checked in `irq_callback`).
-        to_result(unsafe { bindings::sdio_claim_irq(self.raw(), Some(Adapter::<T>::irq_callback)) })
-    }
-
     /// Disables the function's interrupt and removes its handler.
     pub fn release_irq(&self) -> Result {
         // SAFETY: The function is valid and the host is claimed.
         to_result(unsafe { bindings::sdio_release_irq(self.raw()) })
     }
 
-    fn release_irq_if_claimed(&self) {
+    /// Releases the function's interrupt if a handler is installed.
+    pub(crate) fn release_irq_if_claimed(&self) {
         // SAFETY: The function is valid; `irq_handler` is only written with the host claimed,
         // which this thread holds.
         if unsafe { (*self.raw()).irq_handler }.is_some() {
@@ -587,8 +629,8 @@ impl IoBuffer {
         Ok(Self(vec))
     }
 
-    fn len_u32(&self) -> Result<u32> {
-        u32::try_from(self.0.len()).map_err(|_| EINVAL)
+    fn len_c_int(&self) -> Result<c_int> {
+        c_int::try_from(self.0.len()).map_err(|_| EINVAL)
     }
 }
 
