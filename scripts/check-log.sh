@@ -7,8 +7,12 @@
 # once however often its module was loaded (a case fails if any of its runs failed).
 # Prints one line per KUnit test case ("kunit: ok|not ok SUITE.CASE"), one line per kernel
 # splat found (WARN, BUG, oops, KASAN, lockdep, kmemleak, hung task, RCU stall), then
-# "kunit: N passed, M failed" and "splats: K". Exits non-zero when a test failed, a splat was
-# found, or the scenario failed.
+# "kunit: N passed, M failed" and "splats: K".
+#
+# Exit status: 0 when every case passed, no splat was found and the scenario succeeded; 1 when
+# not; 2 when the only fault is a splat logged before the scenario started (the guest marks
+# that point in its kernel log), i.e. during the kernel's own boot, before any of the project's
+# code was loaded: the caller may boot once more.
 set -euo pipefail
 log=${1:?usage: check-log.sh LOG [SUITE_PREFIX]}
 prefix=${2:-bes2600}
@@ -60,7 +64,25 @@ splat_patterns = [
     r"UBSAN: ",
     r"general protection fault",
 ]
-splats = [l for l in lines if any(re.search(p, l) for p in splat_patterns)]
+def is_splat(line):
+    return any(re.search(p, line) for p in splat_patterns)
+
+# The guest dumps its whole kernel log at the end; where it did, judge that copy (it has every
+# level and the scenario-start mark). Otherwise (the guest died) only the console is left.
+begin = next((i for i, l in enumerate(lines) if l.startswith("==== bes2600-guest dmesg begin")), None)
+end = next((i for i, l in enumerate(lines) if l.startswith("==== bes2600-guest dmesg end")), None)
+boot_splats = []
+if begin is not None and end is not None:
+    kernel_log = lines[begin + 1 : end]
+    mark = next((i for i, l in enumerate(kernel_log) if "bes2600-guest: scenario start" in l), None)
+    if mark is not None:
+        boot_splats = [l for l in kernel_log[:mark] if is_splat(l)]
+        kernel_log = kernel_log[mark:]
+    splats = [l for l in kernel_log if is_splat(l)]
+else:
+    splats = [l for l in lines if is_splat(l)]
+for s in boot_splats:
+    print(f"boot-splat: {s.strip()}")
 for s in splats:
     print(f"splat: {s.strip()}")
 
@@ -71,5 +93,8 @@ if not scenario_ok:
 
 print(f"kunit: {passed} passed, {failed} failed")
 print(f"splats: {len(splats)}")
-sys.exit(0 if failed == 0 and not splats and scenario_ok else 1)
+if boot_splats:
+    print(f"boot-splats: {len(boot_splats)}")
+good = failed == 0 and not splats and scenario_ok
+sys.exit(2 if good and boot_splats else 0 if good else 1)
 PY

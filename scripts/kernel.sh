@@ -36,7 +36,8 @@ fetch_source() {
 	mirror=${mirror:-http://deb.debian.org/debian}
 	echo "deb $mirror $KERNEL_DEB_SUITE main" >"$apt/sources.list"
 	local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives" -o Debug::NoLocking=1)
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives" -o Debug::NoLocking=1
+		-o APT::Sandbox::User=root)
 	say "fetching linux-source-$KERNEL_SERIES=$KERNEL_DEB_VERSION from $KERNEL_DEB_SUITE"
 	apt-get "${opts[@]}" -qq update >&2
 	(cd "$apt" && apt-get "${opts[@]}" -qq download "linux-source-$KERNEL_SERIES=$KERNEL_DEB_VERSION" >&2)

@@ -47,6 +47,9 @@ for m in "${modules[@]}"; do cp "$m" "$work/modules/"; done
 # What the guest runs as init, after the mounts of its mode (prefix below).
 cat >"$work/run" <<RUN
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# Marks in the kernel log where the project's code can first run: scripts/check-log.sh tells
+# splats of the boot itself from ours by it.
+echo "bes2600-guest: scenario start" >/dev/kmsg
 echo "bes2600-guest: scenario start"
 (cd "\$BES2600_GUEST_DIR" && sh -e ./scenario.sh)
 echo "bes2600-guest: scenario exit \$?"
