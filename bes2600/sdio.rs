@@ -2,7 +2,10 @@
 
 //! SDIO bus glue: binds to the BES2600's WLAN function and owns it while bound.
 
-use kernel::{device::Core, prelude::*};
+use kernel::{
+    device::Core,
+    prelude::*, //
+};
 
 use crate::kernel_ext::sdio;
 

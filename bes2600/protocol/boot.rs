@@ -20,7 +20,10 @@
 //! min(remaining, M − 8) bytes, and M must be a multiple of 4. [`Downloader`] drives the
 //! whole INFO / DATA… / END / RUN sequence.
 
-use super::codec::{Reader, Writer};
+use super::codec::{
+    Reader,
+    Writer, //
+};
 use super::crc32::crc32;
 use super::error::Error;
 

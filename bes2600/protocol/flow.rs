@@ -31,11 +31,27 @@ use core::cell::Cell;
 use core::marker::PhantomData;
 
 use super::codec::Reader;
-use super::error::{Error, FlowError};
+use super::error::{
+    Error,
+    FlowError, //
+};
 use super::msg::config::StartupIndication;
-use super::msg::tx::{MultiTxConfirm, TxConfirm};
+use super::msg::tx::{
+    MultiTxConfirm,
+    TxConfirm, //
+};
 use super::msg::Message;
-use super::wsm::{self, id, Channel, McuHeader, McuLabel, MsgClass, MsgId, Seq, MAX_VIFS};
+use super::wsm::{
+    self,
+    id,
+    Channel,
+    McuHeader,
+    McuLabel,
+    MsgClass,
+    MsgId,
+    Seq,
+    MAX_VIFS, //
+};
 
 /// What [`FlowControl::admit`] decided about a host→device message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,9 +12,17 @@
 //! The emulated chip decodes a write with [`WriteMib`] (raw bytes) and then
 //! [`AnyMib::decode`] or a specific `M::decode`.
 
-use super::codec::{List, Reader, Writer};
+use super::codec::{
+    List,
+    Reader,
+    Writer, //
+};
 use super::error::Error;
-use super::msg::{MacAddr, Message, Status};
+use super::msg::{
+    MacAddr,
+    Message,
+    Status, //
+};
 use super::wsm::id as msg_id;
 
 /// A typed MIB payload.

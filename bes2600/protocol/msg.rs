@@ -27,10 +27,25 @@ pub mod rx;
 pub mod scan;
 pub mod tx;
 
-use super::codec::{Reader, Writer};
+use super::codec::{
+    Reader,
+    Writer, //
+};
 use super::error::Error;
-use super::mib::{ReadMib, ReadMibConfirm, WriteMib};
-use super::wsm::{self, id, Header, McuHeader, MsgClass, MsgId, HEADER_LEN};
+use super::mib::{
+    ReadMib,
+    ReadMibConfirm,
+    WriteMib, //
+};
+use super::wsm::{
+    self,
+    id,
+    Header,
+    McuHeader,
+    MsgClass,
+    MsgId,
+    HEADER_LEN, //
+};
 
 /// A WSM message with a fixed base id.
 pub trait Message<'a>: Sized {

@@ -39,9 +39,18 @@
 //! firmware finds messages by slot and reads the WSM length itself; the trailer sits
 //! right after the message (unaligned) inside the slot.
 
-use super::codec::{align4, Reader, Writer};
+use super::codec::{
+    align4,
+    Reader,
+    Writer, //
+};
 use super::error::Error;
-use super::wsm::{self, Header, MsgClass, HEADER_LEN};
+use super::wsm::{
+    self,
+    Header,
+    MsgClass,
+    HEADER_LEN, //
+};
 
 /// Register addresses on function 1 (CMD52, byte wide; multi-byte values little endian).
 pub mod reg {

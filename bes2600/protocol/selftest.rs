@@ -5,30 +5,100 @@
 //! `Err` with a short reason on failure. Buffers stay small (≤ 2 KiB per case) to suit a
 //! kernel stack.
 
-use super::boot::{self, BootReply, BootRequest, Downloader};
+use super::boot::{
+    self,
+    BootReply,
+    BootRequest,
+    Downloader, //
+};
 use super::codec::List;
 use super::crc32::crc32;
-use super::error::{Error, FlowError};
-use super::flow::{FlowControl, Received, TxKind};
-use super::mib::{self, Mib, SetMib};
-use super::msg::config::{Configuration, StartupIndication};
-use super::msg::event::{Event, Exception, SuspendResume};
+use super::error::{
+    Error,
+    FlowError, //
+};
+use super::flow::{
+    FlowControl,
+    Received,
+    TxKind, //
+};
+use super::mib::{
+    self,
+    Mib,
+    SetMib, //
+};
+use super::msg::config::{
+    Configuration,
+    StartupIndication, //
+};
+use super::msg::event::{
+    Event,
+    Exception,
+    SuspendResume, //
+};
 use super::msg::join::{
     Join, JoinConfirm, MapLink, PowerLevels, Reset, SetBssParams, Start, SwitchChannel,
 };
-use super::msg::key::{AddKey, Key, RemoveKey, WepKey, ADD_KEY_LEN};
-use super::msg::mcu::{McuCommand, McuCommandConfirm};
-use super::msg::pm::{SetPm, SetPmIndication};
-use super::msg::queue::{EdcaAc, SetEdcaParams, SetTxQueueParams};
-use super::msg::rx::{RxEncryption, RxFlags, RxIndication, FRAME_OFFSET};
-use super::msg::scan::{ScanChannel, ScanComplete, StartScan};
-use super::msg::tx::{MultiTxConfirm, PacketId, TxConfirm, TxFlags, TxRequest};
-use super::msg::{self, DeviceMessage, GenericConfirm, Message, Ssid, Status};
+use super::msg::key::{
+    AddKey,
+    Key,
+    RemoveKey,
+    WepKey,
+    ADD_KEY_LEN, //
+};
+use super::msg::mcu::{
+    McuCommand,
+    McuCommandConfirm, //
+};
+use super::msg::pm::{
+    SetPm,
+    SetPmIndication, //
+};
+use super::msg::queue::{
+    EdcaAc,
+    SetEdcaParams,
+    SetTxQueueParams, //
+};
+use super::msg::rx::{
+    RxEncryption,
+    RxFlags,
+    RxIndication,
+    FRAME_OFFSET, //
+};
+use super::msg::scan::{
+    ScanChannel,
+    ScanComplete,
+    StartScan, //
+};
+use super::msg::tx::{
+    MultiTxConfirm,
+    PacketId,
+    TxConfirm,
+    TxFlags,
+    TxRequest, //
+};
+use super::msg::{
+    self,
+    DeviceMessage,
+    GenericConfirm,
+    Message,
+    Ssid,
+    Status, //
+};
 use super::sdio::{
     Cmd53, DataAddress, LengthReg, RxBatch, RxBatchBuilder, RxPoll, Slot, Toggles, TxBatchBuilder,
     TxBatchView, TxOptions,
 };
-use super::wsm::{self, id, Channel, Header, McuLabel, MsgClass, MsgId, Seq};
+use super::wsm::{
+    self,
+    id,
+    Channel,
+    Header,
+    McuLabel,
+    MsgClass,
+    MsgId,
+    Seq, //
+};
 
 /// Result of one self-test case.
 pub type CaseResult = Result<(), &'static str>;

@@ -21,7 +21,10 @@
 //! classifies on the stripped id (bits 10 and 11 only), which is identical for interface
 //! ids 0..=3.
 
-use super::codec::{Reader, Writer};
+use super::codec::{
+    Reader,
+    Writer, //
+};
 use super::error::Error;
 
 /// Length of the WSM header.

@@ -7,7 +7,10 @@
 //! Built only with `BES2600_TEST_MODULES=y`; the `sdio-boot` qemu scenario loads it next to
 //! the virtual SDIO host and the chip model, which checks every frame and the image's CRC.
 
-use kernel::{device::Core, prelude::*};
+use kernel::{
+    device::Core,
+    prelude::*, //
+};
 
 #[path = "../../rust/kernel_ext.rs"]
 pub mod kernel_ext;

@@ -2,10 +2,17 @@
 
 //! Startup indication (0x0801) and configuration (0x0009 / 0x0409).
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
-use super::{MacAddr, Message, Status};
+use super::{
+    MacAddr,
+    Message,
+    Status, //
+};
 
 /// Length of the firmware label in the startup indication.
 pub const LABEL_LEN: usize = 128;

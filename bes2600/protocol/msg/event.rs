@@ -3,7 +3,10 @@
 //! Indications: 0x0805 event, 0x080C suspend/resume TX, 0x0800 firmware exception
 //! (fact sheet "WSM" §3.16, §3.17; "bus" §5.3).
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
 use super::Message;

@@ -4,10 +4,18 @@
 //! parameters, 0x0017 start, 0x001C map link, 0x0016 switch channel and its 0x080A
 //! indication (fact sheet "WSM" §3.4, §3.13–3.15).
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
-use super::{MacAddr, Message, Ssid, Status};
+use super::{
+    MacAddr,
+    Message,
+    Ssid,
+    Status, //
+};
 
 /// Join mode: IBSS.
 pub const JOIN_MODE_IBSS: u8 = 0;

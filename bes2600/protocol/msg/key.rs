@@ -5,10 +5,16 @@
 //! The add-key payload is always 44 bytes: u8 type, u8 entry index, u16 0, then a
 //! 40-byte zero-padded union whose layout depends on the type.
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
-use super::{MacAddr, Message};
+use super::{
+    MacAddr,
+    Message, //
+};
 
 /// Size of the key union.
 pub const KEY_UNION_LEN: usize = 40;

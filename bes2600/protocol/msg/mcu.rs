@@ -6,9 +6,16 @@
 //! device→host messages carry the 16-byte MCU header (reserved word, handle label 0x0F
 //! confirm / 0xF0 indication, sub-command type) before their payload.
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
-use super::super::wsm::{id, McuHeader, McuLabel};
+use super::super::wsm::{
+    id,
+    McuHeader,
+    McuLabel, //
+};
 use super::Message;
 
 /// 0x0C27 sub-command: calibration text to flash (test mode).

@@ -3,7 +3,10 @@
 //! Smaller requests: 0x001B update IE, 0x0029 EPTA parameters, 0x0024 sleep control
 //! (fact sheet "WSM" §3.11, §3.17).
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
 use super::Message;

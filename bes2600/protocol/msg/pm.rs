@@ -3,10 +3,16 @@
 //! Power management: 0x0010 set PM and the 0x0809 PM-mode indication
 //! (fact sheet "WSM" §3.12).
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
-use super::{Message, Status};
+use super::{
+    Message,
+    Status, //
+};
 
 /// PM mode: active.
 pub const PM_ACTIVE: u8 = 0x00;

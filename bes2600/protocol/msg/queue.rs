@@ -3,7 +3,10 @@
 //! Queue parameters: 0x0012 set TX queue params and 0x0013 set EDCA params
 //! (fact sheet "WSM" §5.6).
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
 use super::Message;

@@ -16,10 +16,16 @@
 //! The receiving interface is in the id word's interface field; the peer link id in flags
 //! bits 25–28.
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
-use super::{Message, Status};
+use super::{
+    Message,
+    Status, //
+};
 
 /// Absolute offset of the 802.11 frame in the message.
 pub const FRAME_OFFSET: usize = 32;

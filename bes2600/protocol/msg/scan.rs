@@ -3,10 +3,19 @@
 //! Scan: 0x0007 start scan, 0x0008 stop scan, 0x0806 scan complete
 //! (fact sheet "WSM" §3.6).
 
-use super::super::codec::{List, Reader, Writer};
+use super::super::codec::{
+    List,
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
 use super::super::wsm::id;
-use super::{Empty, Message, Ssid, Status};
+use super::{
+    Empty,
+    Message,
+    Ssid,
+    Status, //
+};
 
 /// Largest number of channels in one scan request.
 pub const MAX_CHANNELS: usize = 48;

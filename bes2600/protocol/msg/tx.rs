@@ -3,10 +3,21 @@
 //! Data path TX: the 24-byte 0x0004 request header, the 0x0404 TX confirm and the 0x041E
 //! multi-TX confirm (fact sheet "WSM" §3.7, §3.8).
 
-use super::super::codec::{Reader, Writer};
+use super::super::codec::{
+    Reader,
+    Writer, //
+};
 use super::super::error::Error;
-use super::super::wsm::{id, Header, MsgId, HEADER_LEN};
-use super::{Message, Status};
+use super::super::wsm::{
+    id,
+    Header,
+    MsgId,
+    HEADER_LEN, //
+};
+use super::{
+    Message,
+    Status, //
+};
 
 /// Length of the TX request header (WSM header included).
 pub const TX_HEADER_LEN: usize = 24;

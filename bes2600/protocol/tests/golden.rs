@@ -5,27 +5,84 @@
 //! Each test names the section it checks. Every vector is checked in both directions:
 //! the encoder must produce exactly these bytes and the decoder must give the value back.
 
-use bes2600_protocol::boot::{self, BootReply, BootRequest, FirmwareImage};
+use bes2600_protocol::boot::{
+    self,
+    BootReply,
+    BootRequest,
+    FirmwareImage, //
+};
 use bes2600_protocol::crc32::crc32;
-use bes2600_protocol::mib::{self, SetMib};
-use bes2600_protocol::msg::config::{Configuration, ConfigurationConfirm, StartupIndication};
-use bes2600_protocol::msg::event::{Event, SuspendResume};
+use bes2600_protocol::mib::{
+    self,
+    SetMib, //
+};
+use bes2600_protocol::msg::config::{
+    Configuration,
+    ConfigurationConfirm,
+    StartupIndication, //
+};
+use bes2600_protocol::msg::event::{
+    Event,
+    SuspendResume, //
+};
 use bes2600_protocol::msg::join::{
     Join, JoinConfirm, MapLink, PowerLevels, Reset, SetBssParams, Start, SwitchChannel,
 };
-use bes2600_protocol::msg::key::{AddKey, Key, RemoveKey};
-use bes2600_protocol::msg::mcu::{BtRequest, BtState, McuCommand};
-use bes2600_protocol::msg::misc::{Epta, UpdateIe};
-use bes2600_protocol::msg::pm::{SetPm, SetPmIndication};
-use bes2600_protocol::msg::queue::{EdcaAc, SetEdcaParams, SetTxQueueParams};
-use bes2600_protocol::msg::rx::{RxEncryption, RxFlags, RxIndication};
-use bes2600_protocol::msg::scan::{ScanChannel, ScanComplete, StartScan};
-use bes2600_protocol::msg::tx::{MultiTxConfirm, PacketId, TxConfirm, TxFlags, TxRequest};
-use bes2600_protocol::msg::{self, Message, Ssid, Status};
+use bes2600_protocol::msg::key::{
+    AddKey,
+    Key,
+    RemoveKey, //
+};
+use bes2600_protocol::msg::mcu::{
+    BtRequest,
+    BtState,
+    McuCommand, //
+};
+use bes2600_protocol::msg::misc::{
+    Epta,
+    UpdateIe, //
+};
+use bes2600_protocol::msg::pm::{
+    SetPm,
+    SetPmIndication, //
+};
+use bes2600_protocol::msg::queue::{
+    EdcaAc,
+    SetEdcaParams,
+    SetTxQueueParams, //
+};
+use bes2600_protocol::msg::rx::{
+    RxEncryption,
+    RxFlags,
+    RxIndication, //
+};
+use bes2600_protocol::msg::scan::{
+    ScanChannel,
+    ScanComplete,
+    StartScan, //
+};
+use bes2600_protocol::msg::tx::{
+    MultiTxConfirm,
+    PacketId,
+    TxConfirm,
+    TxFlags,
+    TxRequest, //
+};
+use bes2600_protocol::msg::{
+    self,
+    Message,
+    Ssid,
+    Status, //
+};
 use bes2600_protocol::sdio::{
     self, Cmd53, DataAddress, LengthReg, RxBatch, Slot, TxBatchBuilder, TxOptions,
 };
-use bes2600_protocol::wsm::{self, Header, MsgId, Seq};
+use bes2600_protocol::wsm::{
+    self,
+    Header,
+    MsgId,
+    Seq, //
+};
 
 /// Checks encode(value) == bytes and decode(bytes) == value.
 fn golden<'a, M>(value: &M, if_id: u8, bytes: &'a [u8])

@@ -2,16 +2,40 @@
 
 //! Property tests: parsers never panic on arbitrary bytes, builders' output parses back.
 
-use bes2600_protocol::boot::{BootReply, BootRequest, Downloader};
-use bes2600_protocol::crc32::{crc32, Crc32};
-use bes2600_protocol::flow::{FlowControl, Received};
+use bes2600_protocol::boot::{
+    BootReply,
+    BootRequest,
+    Downloader, //
+};
+use bes2600_protocol::crc32::{
+    crc32,
+    Crc32, //
+};
+use bes2600_protocol::flow::{
+    FlowControl,
+    Received, //
+};
 use bes2600_protocol::msg::config::StartupIndication;
-use bes2600_protocol::msg::tx::{MultiTxConfirm, PacketId, TxConfirm};
-use bes2600_protocol::msg::{self, decode_device_message, decode_host_message};
+use bes2600_protocol::msg::tx::{
+    MultiTxConfirm,
+    PacketId,
+    TxConfirm, //
+};
+use bes2600_protocol::msg::{
+    self,
+    decode_device_message,
+    decode_host_message, //
+};
 use bes2600_protocol::sdio::{
     self, RxBatch, RxBatchBuilder, Slot, TxBatchBuilder, TxBatchView, TxOptions,
 };
-use bes2600_protocol::wsm::{self, id, Header, MsgId, Seq};
+use bes2600_protocol::wsm::{
+    self,
+    id,
+    Header,
+    MsgId,
+    Seq, //
+};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

@@ -5,23 +5,68 @@
 //! `decode_device_message` for confirms and indications).
 
 use bes2600_protocol::codec::List;
-use bes2600_protocol::mib::{self, AnyMib, Mib, SetMib, WriteMib};
+use bes2600_protocol::mib::{
+    self,
+    AnyMib,
+    Mib,
+    SetMib,
+    WriteMib, //
+};
 use bes2600_protocol::msg::config::{
     Configuration, ConfigurationConfirm, ConfigurationInfo, PowerRange, StartupIndication,
 };
-use bes2600_protocol::msg::event::{Event, Exception, SuspendResume};
+use bes2600_protocol::msg::event::{
+    Event,
+    Exception,
+    SuspendResume, //
+};
 use bes2600_protocol::msg::join::{
     Join, JoinConfirm, MapLink, PowerLevels, Reset, SetBssParams, Start, SwitchChannel,
     SwitchChannelIndication,
 };
-use bes2600_protocol::msg::key::{AddKey, Key, RemoveKey, WepKey};
-use bes2600_protocol::msg::mcu::{BtRequest, BtWakeup, McuCommand, McuCommandConfirm};
-use bes2600_protocol::msg::misc::{Epta, SleepCtrl, UpdateIe};
-use bes2600_protocol::msg::pm::{SetPm, SetPmIndication};
-use bes2600_protocol::msg::queue::{EdcaAc, SetEdcaParams, SetTxQueueParams};
-use bes2600_protocol::msg::rx::{RxFlags, RxIndication};
-use bes2600_protocol::msg::scan::{ScanChannel, ScanComplete, StartScan, StopScan};
-use bes2600_protocol::msg::tx::{MultiTxConfirm, PacketId, TxConfirm, TxFlags, TxRequest};
+use bes2600_protocol::msg::key::{
+    AddKey,
+    Key,
+    RemoveKey,
+    WepKey, //
+};
+use bes2600_protocol::msg::mcu::{
+    BtRequest,
+    BtWakeup,
+    McuCommand,
+    McuCommandConfirm, //
+};
+use bes2600_protocol::msg::misc::{
+    Epta,
+    SleepCtrl,
+    UpdateIe, //
+};
+use bes2600_protocol::msg::pm::{
+    SetPm,
+    SetPmIndication, //
+};
+use bes2600_protocol::msg::queue::{
+    EdcaAc,
+    SetEdcaParams,
+    SetTxQueueParams, //
+};
+use bes2600_protocol::msg::rx::{
+    RxFlags,
+    RxIndication, //
+};
+use bes2600_protocol::msg::scan::{
+    ScanChannel,
+    ScanComplete,
+    StartScan,
+    StopScan, //
+};
+use bes2600_protocol::msg::tx::{
+    MultiTxConfirm,
+    PacketId,
+    TxConfirm,
+    TxFlags,
+    TxRequest, //
+};
 use bes2600_protocol::msg::*;
 use bes2600_protocol::wsm::id;
 

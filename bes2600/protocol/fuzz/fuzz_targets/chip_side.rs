@@ -7,7 +7,10 @@
 
 use bes2600_protocol::boot::BootRequest;
 use bes2600_protocol::mib::AnyMib;
-use bes2600_protocol::msg::{decode_host_message, HostMessage};
+use bes2600_protocol::msg::{
+    decode_host_message,
+    HostMessage, //
+};
 use bes2600_protocol::sdio::TxBatchView;
 use libfuzzer_sys::fuzz_target;
 

@@ -8,15 +8,24 @@
 use bes2600_protocol::boot::BootReply;
 use bes2600_protocol::mib::ReadMibConfirm;
 use bes2600_protocol::msg::config::ConfigurationConfirm;
-use bes2600_protocol::msg::join::{JoinConfirm, SwitchChannelIndication};
+use bes2600_protocol::msg::join::{
+    JoinConfirm,
+    SwitchChannelIndication, //
+};
 use bes2600_protocol::msg::mcu::McuCommandConfirm;
 use bes2600_protocol::msg::pm::SetPmIndication;
 use bes2600_protocol::msg::scan::ScanComplete;
-use bes2600_protocol::msg::tx::{MultiTxConfirm, TxConfirm};
+use bes2600_protocol::msg::tx::{
+    MultiTxConfirm,
+    TxConfirm, //
+};
 use bes2600_protocol::msg::{
     decode, decode_device_message, Message, StartScanConfirm, WriteMibConfirm,
 };
-use bes2600_protocol::wsm::{Header, MsgId};
+use bes2600_protocol::wsm::{
+    Header,
+    MsgId, //
+};
 use libfuzzer_sys::fuzz_target;
 
 fn framed<'b>(raw: bool, id: u16, rest: &'b [u8], buf: &'b mut [u8; 2048]) -> Option<&'b [u8]> {

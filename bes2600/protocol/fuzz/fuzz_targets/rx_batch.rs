@@ -8,8 +8,14 @@
 
 use bes2600_protocol::flow::FlowControl;
 use bes2600_protocol::msg::config::StartupIndication;
-use bes2600_protocol::msg::{decode_device_message, DeviceMessage};
-use bes2600_protocol::sdio::{LengthReg, RxBatch};
+use bes2600_protocol::msg::{
+    decode_device_message,
+    DeviceMessage, //
+};
+use bes2600_protocol::sdio::{
+    LengthReg,
+    RxBatch, //
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,9 +6,19 @@
 
 #![no_main]
 
-use bes2600_protocol::msg::rx::{RxIndication, FRAME_OFFSET};
-use bes2600_protocol::msg::{decode, encode};
-use bes2600_protocol::wsm::{id, Header, MsgId};
+use bes2600_protocol::msg::rx::{
+    RxIndication,
+    FRAME_OFFSET, //
+};
+use bes2600_protocol::msg::{
+    decode,
+    encode, //
+};
+use bes2600_protocol::wsm::{
+    id,
+    Header,
+    MsgId, //
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
