@@ -9,8 +9,8 @@
 # code and its whole kernel log between markers, then reboots, which ends qemu (-no-reboot).
 #
 # Without -R the guest runs from a busybox initramfs. With -R it boots the host's root
-# filesystem read-only over virtio-9p (as virtme-ng does), with tmpfs on /tmp, /run, /var/tmp,
-# /var/lib and /var/log, so the scenario can run the host's hostapd, wpa_supplicant, iw, iperf3
+# filesystem read-only over virtio-9p (as virtme-ng does), with tmpfs on /run, /var/tmp, /var/lib
+# and /var/log and a writable overlay on /tmp, so the scenario can run the host's hostapd, wpa_supplicant, iw, iperf3
 # and the project's own binaries under their host paths ($BES2600_TOP is the source tree,
 # $KDIR the kernel tree, for its modules such as mac80211_hwsim).
 # Exits 0 when the guest reported back; the caller judges the log (scripts/check-log.sh).
@@ -71,7 +71,11 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-for d in /tmp /run /var/tmp /var/lib /var/log; do mount -t tmpfs tmpfs \$d; done
+for d in /run /var/tmp /var/lib /var/log; do mount -t tmpfs tmpfs \$d; done
+# /tmp is writable but keeps showing the host's /tmp below (the source tree may live there):
+# an overlay with the host's /tmp as its read-only lower layer.
+mkdir -p /run/tmp-overlay/upper /run/tmp-overlay/work
+mount -t overlay overlay -o lowerdir=/tmp,upperdir=/run/tmp-overlay/upper,workdir=/run/tmp-overlay/work /tmp
 hostname bes2600-guest
 ip link set lo up
 export BES2600_GUEST_DIR=$work BES2600_MODULES=$work/modules BES2600_TOP=$top KDIR=$kdir
