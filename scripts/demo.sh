@@ -16,5 +16,5 @@ rsync -a --delete --exclude .git --exclude target --exclude .check "$top/" "$dir
 make -s -C "$dir" KDIR="$kdir" modules >&2
 log=$(mktemp)
 "$here/qemu-run.sh" -k "$kdir" -s "$top/tests/qemu/demo.sh" -l "$log" -m "$dir/bes2600.ko"
-sed -n '/^bes2600-guest: scenario start/,/^bes2600-guest: scenario exit/p' "$log"
+sed -n '/^==== bes2600-guest dmesg begin/q; /bes2600-guest: scenario start/,$p' "$log"
 rm -f "$log"

@@ -56,7 +56,6 @@ echo "bes2600-guest: scenario exit \$?"
 echo "==== bes2600-guest dmesg begin ===="
 dmesg
 echo "==== bes2600-guest dmesg end ===="
-echo b >/proc/sysrq-trigger
 reboot -f
 RUN
 
