@@ -191,19 +191,22 @@ fn header(kind: u32, arg0: u32, arg1: u32, len: usize) -> Vec<u8> {
     v
 }
 
+/// Splits one whole ABI message into its header fields (kind, arg0, arg1, len) and payload.
+fn split_frame(buf: &[u8]) -> Result<(u32, u32, u32, u32, &[u8]), DecodeError> {
+    if buf.len() < HEADER_LEN {
+        return Err(DecodeError::Truncated);
+    }
+    let len = u32_at(buf, 12);
+    let payload = buf
+        .get(HEADER_LEN..HEADER_LEN + len as usize)
+        .ok_or(DecodeError::Truncated)?;
+    Ok((u32_at(buf, 0), u32_at(buf, 4), u32_at(buf, 8), len, payload))
+}
+
 impl HostMsg {
     /// Decodes one whole message.
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        if buf.len() < HEADER_LEN {
-            return Err(DecodeError::Truncated);
-        }
-        let kind = u32_at(buf, 0);
-        let arg0 = u32_at(buf, 4);
-        let arg1 = u32_at(buf, 8);
-        let len = u32_at(buf, 12);
-        let payload = buf
-            .get(HEADER_LEN..HEADER_LEN + len as usize)
-            .ok_or(DecodeError::Truncated)?;
+        let (kind, arg0, arg1, len, payload) = split_frame(buf)?;
         let no_payload = |m: HostMsg| {
             if len == 0 {
                 Ok(m)
@@ -293,16 +296,7 @@ impl ModelMsg {
 
     /// Decodes a model→host message (for tests and the fake transport).
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        if buf.len() < HEADER_LEN {
-            return Err(DecodeError::Truncated);
-        }
-        let kind = u32_at(buf, 0);
-        let arg0 = u32_at(buf, 4);
-        let arg1 = u32_at(buf, 8);
-        let len = u32_at(buf, 12);
-        let payload = buf
-            .get(HEADER_LEN..HEADER_LEN + len as usize)
-            .ok_or(DecodeError::Truncated)?;
+        let (kind, arg0, arg1, _, payload) = split_frame(buf)?;
         Ok(match kind {
             kind::RX_QUEUE => ModelMsg::RxQueue {
                 reg0: arg0 as u8,
