@@ -5,10 +5,13 @@
 //! Data flows through the modules in this order:
 //!
 //! ```text
-//!  chip ──SDIO──▶ sdio ──▶ bh ──▶ wsm ──▶ mac80211 ──▶ mac80211/cfg80211 ──▶ nl80211
+//!  chip ──SDIO──▶ bus_sdio ──▶ bh ──▶ wsm ──▶ mac80211 ──▶ mac80211/cfg80211 ──▶ nl80211
+//!                    │
+//!                  fwio (firmware boot, before the BH runs the chip)
 //! ```
 //!
-//! - [`sdio`]: the bus glue: probe and remove, interrupt, register and data-port access.
+//! - [`bus_sdio`]: the bus glue: probe and remove, interrupt, register and data-port access.
+//! - [`fwio`]: firmware boot: the boot-ROM download and what precedes the WiFi firmware.
 //! - [`bh`]: the single bottom-half thread that does every bus transfer and alone owns the
 //!   chip's flow-control state.
 //! - [`wsm`]: the command layer on top of the pure protocol code in [`protocol`].
@@ -22,13 +25,14 @@ pub mod kernel_ext;
 mod bh;
 mod mac80211;
 pub mod protocol;
-mod sdio;
+mod bus_sdio;
+mod fwio;
 mod wsm;
 
-mod kunit;
+mod kunit_suites;
 
 module_sdio_driver! {
-    type: sdio::Bes2600Sdio,
+    type: bus_sdio::Bes2600Sdio,
     name: "bes2600",
     authors: ["The bes2600 driver authors"],
     description: "Bestechnic BES2600 SDIO WiFi driver",

@@ -41,7 +41,7 @@ use super::msg::tx::{
     TxConfirm, //
 };
 use super::msg::Message;
-use super::wsm::{
+use super::wsm_header::{
     self,
     id,
     Channel,
@@ -287,7 +287,7 @@ impl FlowControl {
         self.used += 1;
         self.pending.set(ch, pending);
         self.tx_seq.set(ch, seq.next());
-        self.command = Some(MsgId::from_raw(id.raw() & !wsm::SEQ_MASK));
+        self.command = Some(MsgId::from_raw(id.raw() & !wsm_header::SEQ_MASK));
         Ok(seq)
     }
 
@@ -325,7 +325,7 @@ impl FlowControl {
     /// Admits the message at the start of `msg` (0x0004 is data, any other request a
     /// command) and stamps its sequence number into it.
     pub fn admit(&mut self, msg: &mut [u8]) -> Result<Admitted, Error> {
-        let (h, _, _) = wsm::split(msg)?;
+        let (h, _, _) = wsm_header::split(msg)?;
         let kind = if h.id.base() == id::TX {
             TxKind::Data {
                 if_id: h.id.if_id(),
@@ -338,7 +338,7 @@ impl FlowControl {
             TxKind::Command => self.admit_command(h.id)?,
         };
         // Cannot fail: the header was parsed from the same bytes above.
-        wsm::stamp_seq(msg, seq)?;
+        wsm_header::stamp_seq(msg, seq)?;
         Ok(Admitted {
             seq,
             channel: h.id.channel(),
@@ -363,7 +363,7 @@ impl FlowControl {
     /// Processes one received message (exactly as split from an RX batch): checks its
     /// sequence number, releases buffers for confirms and matches command confirms.
     pub fn on_receive(&mut self, msg: &[u8]) -> Result<Received, Error> {
-        let (h, payload, _) = wsm::split(msg)?;
+        let (h, payload, _) = wsm_header::split(msg)?;
         let base = h.id.base();
         if base == id::EXCEPTION {
             return Ok(Received::Exception);

@@ -23,7 +23,7 @@ use super::msg::{
     Message,
     Status, //
 };
-use super::wsm::id as msg_id;
+use super::wsm_header::id as msg_id;
 
 /// A typed MIB payload.
 pub trait Mib<'a>: Sized {

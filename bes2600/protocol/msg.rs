@@ -4,7 +4,7 @@
 //!
 //! Every message type implements [`Message`]: its base id, a payload encoder and a payload
 //! decoder. [`encode`] adds the WSM header (length, id with interface bits, sequence 0 —
-//! the bottom half stamps the sequence number with [`super::wsm::stamp_seq`] just before
+//! the bottom half stamps the sequence number with [`super::wsm_header::stamp_seq`] just before
 //! sending); [`decode`] checks the header and the id and decodes the payload.
 //!
 //! Decoders of device→host messages accept trailing bytes after the fields they know (the
@@ -37,7 +37,7 @@ use super::mib::{
     ReadMibConfirm,
     WriteMib, //
 };
-use super::wsm::{
+use super::wsm_header::{
     self,
     id,
     Header,
@@ -64,7 +64,9 @@ pub trait Message<'a>: Sized {
 /// The sequence bits are left 0. MCU-channel (0x0Cxx) messages carry no interface bits,
 /// so `if_id` must be 0 for them.
 pub fn encode<'a, M: Message<'a>>(msg: &M, if_id: u8, out: &mut [u8]) -> Result<usize, Error> {
-    if if_id > wsm::MAX_IF_ID || (MsgId::new(M::ID, 0).class() == MsgClass::Mcu && if_id != 0) {
+    if if_id > wsm_header::MAX_IF_ID
+        || (MsgId::new(M::ID, 0).class() == MsgClass::Mcu && if_id != 0)
+    {
         return Err(Error::InvalidField {
             field: "if_id",
             value: u32::from(if_id),
@@ -91,7 +93,7 @@ pub fn encode<'a, M: Message<'a>>(msg: &M, if_id: u8, out: &mut [u8]) -> Result<
 /// Decodes a message of type `M` from the start of `buf` (which may be longer than the
 /// message). Checks the WSM length and the base id.
 pub fn decode<'a, M: Message<'a>>(buf: &'a [u8]) -> Result<(Header, M), Error> {
-    let (h, payload, _) = wsm::split(buf)?;
+    let (h, payload, _) = wsm_header::split(buf)?;
     if h.id.base() != M::ID {
         return Err(Error::UnexpectedId {
             expected: M::ID,
@@ -316,7 +318,7 @@ pub enum DeviceMessage<'a> {
 
 /// Decodes any device→host message at the start of `buf`.
 pub fn decode_device_message(buf: &[u8]) -> Result<(Header, DeviceMessage<'_>), Error> {
-    let (h, payload, _) = wsm::split(buf)?;
+    let (h, payload, _) = wsm_header::split(buf)?;
     let base = h.id.base();
     let m = match base {
         id::EXCEPTION => DeviceMessage::Exception(Message::decode_payload(payload)?),
@@ -416,7 +418,7 @@ pub enum HostMessage<'a> {
 
 /// Decodes any host→device message at the start of `buf`.
 pub fn decode_host_message(buf: &[u8]) -> Result<(Header, HostMessage<'_>), Error> {
-    let (h, payload, _) = wsm::split(buf)?;
+    let (h, payload, _) = wsm_header::split(buf)?;
     let base = h.id.base();
     let m = match base {
         id::TX => HostMessage::Tx(Message::decode_payload(payload)?),

@@ -5,7 +5,7 @@
 //! `Err` with a short reason on failure. Buffers stay small (≤ 2 KiB per case) to suit a
 //! kernel stack.
 
-use super::boot::{
+use super::boot_frame::{
     self,
     BootReply,
     BootRequest,
@@ -85,11 +85,11 @@ use super::msg::{
     Ssid,
     Status, //
 };
-use super::sdio::{
+use super::sdio_framing::{
     Cmd53, DataAddress, LengthReg, RxBatch, RxBatchBuilder, RxPoll, Slot, Toggles, TxBatchBuilder,
     TxBatchView, TxOptions,
 };
-use super::wsm::{
+use super::wsm_header::{
     self,
     id,
     Channel,
@@ -170,14 +170,20 @@ pub fn wsm_header() -> CaseResult {
     ensure(h.to_bytes() == [0x10, 0x00, 0x46, 0xA0], "header bytes")?;
     let mut buf = [0u8; 16];
     ok(h.write(&mut buf), "write")?;
-    let (h2, payload, whole) = ok(wsm::split(&buf), "split")?;
+    let (h2, payload, whole) = ok(wsm_header::split(&buf), "split")?;
     ensure(
         h2 == h && payload.len() == 12 && whole.len() == 16,
         "split values",
     )?;
-    ensure(wsm::split(&buf[..8]).is_err(), "overlong length accepted")?;
-    ensure(wsm::split(&[2, 0, 0, 0]).is_err(), "short length accepted")?;
-    ok(wsm::stamp_seq(&mut buf, Seq::from_bits(2)), "stamp")?;
+    ensure(
+        wsm_header::split(&buf[..8]).is_err(),
+        "overlong length accepted",
+    )?;
+    ensure(
+        wsm_header::split(&[2, 0, 0, 0]).is_err(),
+        "short length accepted",
+    )?;
+    ok(wsm_header::stamp_seq(&mut buf, Seq::from_bits(2)), "stamp")?;
     ensure(buf[3] == 0x40, "stamped seq")?;
     ensure(
         id.class() == MsgClass::Request && id.base() == 0x0006 && id.if_id() == 1,
@@ -777,7 +783,7 @@ pub fn sdio_registers() -> CaseResult {
         "cmd53 byte-mode arg",
     )?;
     ensure(Cmd53::from_arg(arg) == c, "cmd53 decode")?;
-    let d = super::sdio::Doorbell::ring(super::sdio::Doorbell::WIFI_ACTIVE);
+    let d = super::sdio_framing::Doorbell::ring(super::sdio_framing::Doorbell::WIFI_ACTIVE);
     ensure(d.writes() == [(0x121, 0), (0x120, 0x21)], "doorbell order")
 }
 
@@ -919,7 +925,7 @@ pub fn boot_frames() -> CaseResult {
         "reply check",
     )?;
     ensure(
-        boot::data_chunk_len(8).is_err() && boot::data_chunk_len(14).is_err(),
+        boot_frame::data_chunk_len(8).is_err() && boot_frame::data_chunk_len(14).is_err(),
         "chunk limits",
     )
 }
@@ -972,7 +978,7 @@ pub fn flow_control() -> CaseResult {
         matches!(f.on_receive(&c), Err(Error::Sequence { .. })),
         "seq checked",
     )?;
-    ok(wsm::stamp_seq(&mut c, Seq::from_bits(1)), "stamp")?;
+    ok(wsm_header::stamp_seq(&mut c, Seq::from_bits(1)), "stamp")?;
     ensure(
         ok(f.on_receive(&c), "confirm")?
             == Received::CommandConfirm {
@@ -998,7 +1004,7 @@ pub fn flow_control() -> CaseResult {
         },
     ];
     let n = ok(MultiTxConfirm::encode_records(&recs, 0, &mut buf), "multi")?;
-    ok(wsm::stamp_seq(&mut buf, Seq::from_bits(2)), "stamp")?;
+    ok(wsm_header::stamp_seq(&mut buf, Seq::from_bits(2)), "stamp")?;
     ensure(
         ok(f.on_receive(head(&buf, n)?), "multi rx")?
             == Received::TxConfirm {
@@ -1017,7 +1023,7 @@ pub fn flow_control() -> CaseResult {
         MultiTxConfirm::encode_records(&recs[..1], 0, &mut buf),
         "multi",
     )?;
-    ok(wsm::stamp_seq(&mut buf, Seq::from_bits(3)), "stamp")?;
+    ok(wsm_header::stamp_seq(&mut buf, Seq::from_bits(3)), "stamp")?;
     ensure(f.on_receive(head(&buf, n)?).is_err(), "underflow")?;
     ensure(
         f.expected_rx_seq(Channel::Lmac) == Seq::from_bits(3),
@@ -1043,7 +1049,7 @@ pub fn flow_control() -> CaseResult {
     // Exceptions bypass the sequence check.
     let mut ex = [0u8; 8];
     wsm_message(&mut ex, 8, id::EXCEPTION)?;
-    ok(wsm::stamp_seq(&mut ex, Seq::from_bits(6)), "stamp")?;
+    ok(wsm_header::stamp_seq(&mut ex, Seq::from_bits(6)), "stamp")?;
     ensure(
         ok(f.on_receive(&ex), "exception")? == Received::Exception,
         "exception",

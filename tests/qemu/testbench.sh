@@ -3,7 +3,7 @@
 # - the virtual SDIO host presents the emulated BES2600 and the real MMC core enumerates it;
 # - the chip model plays the chip behind it and is the wireless medium of mac80211_hwsim;
 # - hostapd beacons on an hwsim radio and the model hears the beacons;
-# - the driver's boot-ROM download (bes2600/sdio/boot.rs, through the boot test driver) runs
+# - the driver's boot-ROM download (bes2600/fwio/boot_rom.rs, through the boot test driver) runs
 #   through the project's SDIO abstraction, the MMC core and the virtual host, and the model
 #   verifies every frame and the image's CRC;
 # - the model counts no protocol violation.

@@ -2,7 +2,7 @@
 
 //! Test driver for the emulated BES2600: binds to the chip's WLAN function through the
 //! project's SDIO abstraction, reads and writes its registers, and downloads a synthetic
-//! image through the boot ROM with the driver's own boot code (`bes2600/sdio/boot.rs`).
+//! image through the boot ROM with the driver's own boot code (`bes2600/fwio/boot_rom.rs`).
 //!
 //! Built only with `BES2600_TEST_MODULES=y`; the `sdio-boot` qemu scenario loads it next to
 //! the virtual SDIO host and the chip model, which checks every frame and the image's CRC.
@@ -21,7 +21,7 @@ pub mod driver_sources {
     pub mod protocol;
 
     /// The driver's SDIO boot code.
-    #[path = "sdio/boot.rs"]
+    #[path = "fwio/boot_rom.rs"]
     pub mod boot;
 }
 pub use driver_sources::protocol;
@@ -29,8 +29,8 @@ pub use driver_sources::protocol;
 use driver_sources::boot::BootRom;
 use kernel_ext::sdio;
 use protocol::{
-    boot::Downloader,
-    sdio::{
+    boot_frame::Downloader,
+    sdio_framing::{
         reg,
         Doorbell, //
     },

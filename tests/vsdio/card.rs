@@ -19,7 +19,7 @@ use crate::abi::{
     ModelRequest, //
 };
 use crate::ring::Ring;
-use crate::sdio::{
+use crate::sdio_spec::{
     self,
     cccr,
     fbr1,
@@ -245,8 +245,8 @@ impl Card {
     /// A card with identity `id`, present in the slot, not powered.
     pub(crate) fn new(id: Identity) -> Result<Self> {
         Ok(Self {
-            common_cis: sdio::common_cis(id.vendor, id.device, MAX_BLKSIZE),
-            f1_cis: sdio::f1_cis(id.vendor, id.device, MAX_BLKSIZE),
+            common_cis: sdio_spec::common_cis(id.vendor, id.device, MAX_BLKSIZE),
+            f1_cis: sdio_spec::f1_cis(id.vendor, id.device, MAX_BLKSIZE),
             present: true,
             powered: false,
             state: State::Idle,
@@ -325,7 +325,7 @@ impl Card {
             opcode::SEND_RELATIVE_ADDR => match self.state {
                 State::Ready | State::Standby => {
                     self.state = State::Standby;
-                    Reply::Response(u32::from(sdio::RCA) << 16)
+                    Reply::Response(u32::from(sdio_spec::RCA) << 16)
                 }
                 _ => Reply::Timeout,
             },
@@ -581,12 +581,12 @@ impl Card {
     /// CMD5: R4 with the voltage window and one function; with a voltage the card accepts it
     /// becomes ready (a card that was past that is re-initialised: reset first).
     fn cmd5(&mut self, arg: u32) -> Reply {
-        let id = (sdio::NUM_FUNCTIONS << r4::NUM_FUNCS_SHIFT) | sdio::CARD_OCR;
+        let id = (sdio_spec::NUM_FUNCTIONS << r4::NUM_FUNCS_SHIFT) | sdio_spec::CARD_OCR;
         let ocr = arg & r4::OCR_MASK;
         if ocr == 0 {
             return Reply::Response(id);
         }
-        if ocr & sdio::CARD_OCR == 0 {
+        if ocr & sdio_spec::CARD_OCR == 0 {
             return Reply::Timeout;
         }
         if !matches!(self.state, State::Idle | State::Ready) {
@@ -601,9 +601,9 @@ impl Card {
     fn cmd7(&mut self, arg: u32) -> Reply {
         let rca = arg >> 16;
         match self.state {
-            State::Standby | State::Transfer if rca == u32::from(sdio::RCA) => {
+            State::Standby | State::Transfer if rca == u32::from(sdio_spec::RCA) => {
                 self.state = State::Transfer;
-                Reply::Response(sdio::R1_SELECTED)
+                Reply::Response(sdio_spec::R1_SELECTED)
             }
             State::Transfer => {
                 self.state = State::Standby;
@@ -707,7 +707,7 @@ impl Card {
     fn f0_addr(c: &Cmd53, i: usize) -> u32 {
         if c.incr_addr {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
-            c.addr.wrapping_add(i) & sdio::ADDR_MASK
+            c.addr.wrapping_add(i) & sdio_spec::ADDR_MASK
         } else {
             c.addr
         }
@@ -729,8 +729,8 @@ impl Card {
 
     /// Reads function 0 (CCCR, FBR 1, CIS); everything else reads as 0.
     fn f0_read(&self, addr: u32) -> u8 {
-        let common = sdio::COMMON_CIS_ADDR..sdio::COMMON_CIS_ADDR + COMMON_CIS_LEN as u32;
-        let f1 = sdio::F1_CIS_ADDR..sdio::F1_CIS_ADDR + F1_CIS_LEN as u32;
+        let common = sdio_spec::COMMON_CIS_ADDR..sdio_spec::COMMON_CIS_ADDR + COMMON_CIS_LEN as u32;
+        let f1 = sdio_spec::F1_CIS_ADDR..sdio_spec::F1_CIS_ADDR + F1_CIS_LEN as u32;
         match addr {
             cccr::REVISION => cccr::REVISION_VALUE,
             // SD physical layer: none. No power control, no FBR 1 standard interface.
@@ -741,20 +741,20 @@ impl Card {
             cccr::BUS_IF => self.bus_if,
             cccr::CAPS => cccr::CAPS_VALUE,
             a if (cccr::CIS_PTR..cccr::CIS_PTR + 3).contains(&a) => {
-                Self::le_byte(sdio::COMMON_CIS_ADDR, a - cccr::CIS_PTR)
+                Self::le_byte(sdio_spec::COMMON_CIS_ADDR, a - cccr::CIS_PTR)
             }
             a if (cccr::FN0_BLKSIZE..cccr::FN0_BLKSIZE + 2).contains(&a) => {
                 Self::le_byte(u32::from(self.fn0_blksize), a - cccr::FN0_BLKSIZE)
             }
             cccr::SPEED => cccr::SPEED_SHS | self.speed_bss,
             a if (fbr1::CIS_PTR..fbr1::CIS_PTR + 3).contains(&a) => {
-                Self::le_byte(sdio::F1_CIS_ADDR, a - fbr1::CIS_PTR)
+                Self::le_byte(sdio_spec::F1_CIS_ADDR, a - fbr1::CIS_PTR)
             }
             a if (fbr1::BLKSIZE..fbr1::BLKSIZE + 2).contains(&a) => {
                 Self::le_byte(u32::from(self.f1_blksize), a - fbr1::BLKSIZE)
             }
-            a if common.contains(&a) => self.common_cis[(a - sdio::COMMON_CIS_ADDR) as usize],
-            a if f1.contains(&a) => self.f1_cis[(a - sdio::F1_CIS_ADDR) as usize],
+            a if common.contains(&a) => self.common_cis[(a - sdio_spec::COMMON_CIS_ADDR) as usize],
+            a if f1.contains(&a) => self.f1_cis[(a - sdio_spec::F1_CIS_ADDR) as usize],
             // UHS, drive strength, the other functions' FBRs, ...
             _ => 0,
         }

@@ -61,7 +61,7 @@ use crate::kernel_ext::mmc_host::{
     PowerMode,
     Request, //
 };
-use crate::sdio::opcode;
+use crate::sdio_spec::opcode;
 
 /// Largest data phase: 128 blocks of 512 bytes, which is also the largest message payload.
 pub(crate) const MAX_TRANSFER: u32 = abi::MAX_PAYLOAD as u32;

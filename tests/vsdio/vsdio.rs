@@ -9,7 +9,7 @@
 //! a chip model in userspace plays the firmware through `/dev/bes2600-vsdio`
 //! (`tests/vsdio/ABI.md`). Counters are in `/sys/kernel/debug/bes2600_vsdio/stats`.
 //!
-//! - [`sdio`]: the SDIO specification's constants, argument decoding and CIS.
+//! - [`sdio_spec`]: the SDIO specification's constants, argument decoding and CIS.
 //! - [`abi`]: the messages exchanged with the model.
 //! - [`card`]: the emulated card.
 //! - [`host`]: the MMC host operations, interrupts and the bus timing model.
@@ -23,9 +23,9 @@ mod card;
 mod chardev;
 mod host;
 mod ring;
-mod sdio;
+mod sdio_spec;
 
-mod kunit;
+mod bench_kunit;
 
 use kernel::{
     debugfs,

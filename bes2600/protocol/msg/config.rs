@@ -7,7 +7,7 @@ use super::super::codec::{
     Writer, //
 };
 use super::super::error::Error;
-use super::super::wsm::id;
+use super::super::wsm_header::id;
 use super::{
     MacAddr,
     Message,

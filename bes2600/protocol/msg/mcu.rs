@@ -11,7 +11,7 @@ use super::super::codec::{
     Writer, //
 };
 use super::super::error::Error;
-use super::super::wsm::{
+use super::super::wsm_header::{
     id,
     McuHeader,
     McuLabel, //

@@ -9,7 +9,7 @@ use super::super::codec::{
     Writer, //
 };
 use super::super::error::Error;
-use super::super::wsm::id;
+use super::super::wsm_header::id;
 use super::{
     Empty,
     Message,

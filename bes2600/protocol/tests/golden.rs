@@ -5,7 +5,7 @@
 //! Each test names the section it checks. Every vector is checked in both directions:
 //! the encoder must produce exactly these bytes and the decoder must give the value back.
 
-use bes2600_protocol::boot::{
+use bes2600_protocol::boot_frame::{
     self,
     BootReply,
     BootRequest,
@@ -74,10 +74,10 @@ use bes2600_protocol::msg::{
     Ssid,
     Status, //
 };
-use bes2600_protocol::sdio::{
+use bes2600_protocol::sdio_framing::{
     self, Cmd53, DataAddress, LengthReg, RxBatch, Slot, TxBatchBuilder, TxOptions,
 };
-use bes2600_protocol::wsm::{
+use bes2600_protocol::wsm_header::{
     self,
     Header,
     MsgId,
@@ -118,15 +118,15 @@ fn wsm_1_1_header_layout_length_id_interface_sequence() {
     assert_eq!(h.id.number(), 4);
     let id = MsgId::new(0x0404, 1).with_seq(Seq::new(3).unwrap());
     assert_eq!(Header { len: 0x18, id }.to_bytes(), bytes);
-    assert_eq!(wsm::ID_MASK, 0x0C3F);
+    assert_eq!(wsm_header::ID_MASK, 0x0C3F);
 }
 
 #[test]
 fn wsm_1_2_sequence_channel_selection() {
-    assert_eq!(MsgId::from_raw(0x0C27).channel(), wsm::Channel::Mcu);
-    assert_eq!(MsgId::from_raw(0x2C30).channel(), wsm::Channel::Mcu);
+    assert_eq!(MsgId::from_raw(0x0C27).channel(), wsm_header::Channel::Mcu);
+    assert_eq!(MsgId::from_raw(0x2C30).channel(), wsm_header::Channel::Mcu);
     for id in [0x0004u16, 0x0404, 0x041E, 0x0801, 0x0804] {
-        assert_eq!(MsgId::from_raw(id).channel(), wsm::Channel::Lmac);
+        assert_eq!(MsgId::from_raw(id).channel(), wsm_header::Channel::Lmac);
     }
 }
 
@@ -1071,17 +1071,17 @@ fn bus_2_1_registers_length_status_doorbell() {
     let r = LengthReg::from_byte(0xFF);
     assert!(r.toggle);
     assert_eq!(r.len(), 127 * 512);
-    assert_eq!(sdio::reg::SLAVE_STATUS, 0x10C);
-    let s = sdio::SlaveStatus(0b0000_0101);
-    assert!(s.has(sdio::SlaveStatus::MCU_READY | sdio::SlaveStatus::WIFI_READY));
-    assert!(!s.has(sdio::SlaveStatus::DPD_READY));
+    assert_eq!(sdio_framing::reg::SLAVE_STATUS, 0x10C);
+    let s = sdio_framing::SlaveStatus(0b0000_0101);
+    assert!(s.has(sdio_framing::SlaveStatus::MCU_READY | sdio_framing::SlaveStatus::WIFI_READY));
+    assert!(!s.has(sdio_framing::SlaveStatus::DPD_READY));
     // BT_ACTIVE is bit 8: high byte 0x01, low byte 0x01 (ring), high written first.
-    let d = sdio::Doorbell::ring(sdio::Doorbell::BT_ACTIVE);
+    let d = sdio_framing::Doorbell::ring(sdio_framing::Doorbell::BT_ACTIVE);
     assert_eq!(d.writes(), [(0x121, 0x01), (0x120, 0x01)]);
-    let d = sdio::Doorbell::ring(sdio::Doorbell::WIFI_DEBUG);
+    let d = sdio_framing::Doorbell::ring(sdio_framing::Doorbell::WIFI_DEBUG);
     assert_eq!(d.writes(), [(0x121, 0x00), (0x120, 0x41)]);
-    assert_eq!(sdio::boot_ready_len(0x08, 0x00), 8);
-    let w = sdio::ApWakeupConfig {
+    assert_eq!(sdio_framing::boot_ready_len(0x08, 0x00), 8);
+    let w = sdio_framing::ApWakeupConfig {
         valid: true,
         wake_type: 0,
         gpio_mode: 2,
@@ -1109,7 +1109,7 @@ fn bus_2_2_cmd53_address_field_carries_length_and_toggle() {
     );
     assert_eq!(Cmd53::from_arg(arg), c);
     // 1632-slot batch of 3: T = 4896, code 3 → 0x1323, ⌈4896/512⌉ = 10 blocks.
-    let mut buf = vec![0u8; sdio::MAX_TX_BATCH];
+    let mut buf = vec![0u8; sdio_framing::MAX_TX_BATCH];
     let mut b = TxBatchBuilder::new(&mut buf, TxOptions::default());
     let mut m = vec![0u8; 1600];
     m[..2].copy_from_slice(&1600u16.to_le_bytes());
@@ -1150,7 +1150,7 @@ fn bus_4_2_tx_slot_codes() {
     assert_eq!(Slot::for_len(1536).unwrap().code(), 2);
     assert_eq!(Slot::for_len(1537).unwrap().size(), 1632);
     assert!(Slot::for_len(1633).is_none());
-    assert_eq!(sdio::MAX_TX_BATCH % 512, 0);
+    assert_eq!(sdio_framing::MAX_TX_BATCH % 512, 0);
 }
 
 #[test]
@@ -1188,7 +1188,7 @@ fn bus_6_3_boot_frames() {
         .check(9)
         .is_err());
     // Chunking: M = 512 → 504 data bytes per DATA frame.
-    assert_eq!(boot::data_chunk_len(512).unwrap(), 504);
+    assert_eq!(boot_frame::data_chunk_len(512).unwrap(), 504);
 }
 
 #[test]

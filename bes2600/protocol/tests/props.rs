@@ -2,7 +2,7 @@
 
 //! Property tests: parsers never panic on arbitrary bytes, builders' output parses back.
 
-use bes2600_protocol::boot::{
+use bes2600_protocol::boot_frame::{
     BootReply,
     BootRequest,
     Downloader, //
@@ -26,10 +26,10 @@ use bes2600_protocol::msg::{
     decode_device_message,
     decode_host_message, //
 };
-use bes2600_protocol::sdio::{
+use bes2600_protocol::sdio_framing::{
     self, RxBatch, RxBatchBuilder, Slot, TxBatchBuilder, TxBatchView, TxOptions,
 };
-use bes2600_protocol::wsm::{
+use bes2600_protocol::wsm_header::{
     self,
     id,
     Header,
@@ -62,14 +62,14 @@ proptest! {
     #[test]
     fn rx_batch_parser_never_panics(data in proptest::collection::vec(any::<u8>(), 0..5000), announced in 0usize..6000) {
         if let Ok(b) = RxBatch::parse(&data, announced) {
-            prop_assert!(b.len() <= sdio::RX_MAX_MESSAGES);
+            prop_assert!(b.len() <= sdio_framing::RX_MAX_MESSAGES);
             prop_assert!(b.consumed() <= announced);
             for (i, m) in b.iter().enumerate() {
-                let (h, _, whole) = wsm::split(m).unwrap();
+                let (h, _, whole) = wsm_header::split(m).unwrap();
                 prop_assert_eq!(usize::from(h.len), m.len());
                 prop_assert_eq!(whole.len(), m.len());
                 if i > 0 {
-                    prop_assert!(m.len() <= sdio::MAX_SLOT);
+                    prop_assert!(m.len() <= sdio_framing::MAX_SLOT);
                 }
             }
         }
@@ -103,7 +103,7 @@ proptest! {
         if use_big {
             msgs[0] = message(first_big, id::RX, 0xEE);
         }
-        let mut buf = vec![0xA5u8; sdio::MAX_RX_BATCH];
+        let mut buf = vec![0xA5u8; sdio_framing::MAX_RX_BATCH];
         let mut b = RxBatchBuilder::new(&mut buf);
         let mut pushed = 0;
         for m in &msgs {
@@ -129,7 +129,7 @@ proptest! {
         ts in any::<u32>(),
     ) {
         let opts = TxOptions { max_messages: max, timestamp_trailer: trailer };
-        let mut buf = vec![0xC3u8; sdio::MAX_TX_BATCH];
+        let mut buf = vec![0xC3u8; sdio_framing::MAX_TX_BATCH];
         let mut b = TxBatchBuilder::new(&mut buf, opts);
         let mut sent: Vec<Vec<u8>> = Vec::new();
         for (i, &l) in lens.iter().enumerate() {
@@ -144,7 +144,7 @@ proptest! {
         let t = b.finish().unwrap();
         prop_assert_eq!(t.count, sent.len());
         prop_assert_eq!(t.len, t.count * t.slot.size());
-        prop_assert!(t.transfer_len() <= sdio::MAX_TX_BATCH);
+        prop_assert!(t.transfer_len() <= sdio_framing::MAX_TX_BATCH);
         prop_assert_eq!(Slot::from_code(t.address_len() & 3), t.slot);
         // Block padding is zeroed.
         prop_assert!(buf[t.len..t.transfer_len()].iter().all(|&x| x == 0));
@@ -182,7 +182,7 @@ proptest! {
     fn tx_batch_view_never_panics(data in proptest::collection::vec(any::<u8>(), 0..30000), addr in any::<u16>()) {
         if let Ok(v) = TxBatchView::parse(&data, addr) {
             for s in v.iter() {
-                let (h, _, _) = wsm::split(s.message).unwrap();
+                let (h, _, _) = wsm_header::split(s.message).unwrap();
                 prop_assert!(usize::from(h.len) <= v.slot().size());
             }
         }
@@ -294,7 +294,7 @@ proptest! {
                     // Confirm the command.
                     let mut c = message(8, id::JOIN_CONFIRM, 0);
                     c[4..8].fill(1); // failure status: still a confirm, no power fields
-                    wsm::stamp_seq(&mut c, dev_seq).unwrap();
+                    wsm_header::stamp_seq(&mut c, dev_seq).unwrap();
                     let r = f.on_receive(&c);
                     if cmd.is_some() {
                         let is_cc = matches!(r, Ok(Received::CommandConfirm { .. }));
@@ -314,7 +314,7 @@ proptest! {
                         .map(|&i| TxConfirm { packet_id: PacketId::new(0, 0, 0, i, 0, 0), ..Default::default() })
                         .collect();
                     let n = MultiTxConfirm::encode_records(&recs, 0, &mut buf).unwrap();
-                    wsm::stamp_seq(&mut buf, dev_seq).unwrap();
+                    wsm_header::stamp_seq(&mut buf, dev_seq).unwrap();
                     let r = f.on_receive(&buf[..n]);
                     let is_tc = matches!(r, Ok(Received::TxConfirm { count, .. }) if usize::from(count) == k);
                     prop_assert!(is_tc);

@@ -68,7 +68,7 @@ use bes2600_protocol::msg::tx::{
     TxRequest, //
 };
 use bes2600_protocol::msg::*;
-use bes2600_protocol::wsm::id;
+use bes2600_protocol::wsm_header::id;
 
 fn enc<'a, M: Message<'a>>(m: &M, if_id: u8) -> Vec<u8> {
     let mut buf = vec![0u8; 4096];

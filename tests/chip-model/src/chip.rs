@@ -35,18 +35,18 @@
 
 use std::collections::VecDeque;
 
-use bes2600_protocol::boot::{DPD_LEN, DPD_VERSION_OFFSET};
+use bes2600_protocol::boot_frame::{DPD_LEN, DPD_VERSION_OFFSET};
 use bes2600_protocol::crc32::crc32;
-use bes2600_protocol::sdio::{reg, Doorbell, RxBatchBuilder, SlaveStatus, TxBatchView};
-use bes2600_protocol::wsm::{self, MsgClass, MsgId, Seq};
+use bes2600_protocol::sdio_framing::{reg, Doorbell, RxBatchBuilder, SlaveStatus, TxBatchView};
+use bes2600_protocol::wsm_header::{self, MsgClass, MsgId, Seq};
 
 use crate::air::{Air, AirRx};
-use crate::boot::{BootEvent, BootRom};
+use crate::boot_rom::{BootEvent, BootRom};
 use crate::faults::{FaultKind, FaultSpec, Faults};
 use crate::firmware::{Firmware, FwConfig, OutMsg};
 use crate::ieee80211::Mac;
 use crate::stats::{log, violation, Stats};
-use crate::vsdio::{bad_access, fault, HostMsg, ModelMsg};
+use crate::transport::{bad_access, fault, HostMsg, ModelMsg};
 
 /// How RUN frames are told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ impl Default for ChipConfig {
             wifi_crc: None,
             cal_crc: None,
             rx_queue_depth: 4,
-            rx_batch_max: bes2600_protocol::sdio::RX_BUFFER_LEN,
+            rx_batch_max: bes2600_protocol::sdio_framing::RX_BUFFER_LEN,
             sticky_length_reg: true,
         }
     }
@@ -523,9 +523,9 @@ impl Chip {
         }
         self.in_flight += n;
         if n > 1
-            && view
-                .iter()
-                .any(|s| wsm::Header::parse(s.message).is_ok_and(|h| h.id.class() == MsgClass::Mcu))
+            && view.iter().any(|s| {
+                wsm_header::Header::parse(s.message).is_ok_and(|h| h.id.class() == MsgClass::Mcu)
+            })
         {
             self.stats.violation(
                 violation::MALFORMED,
@@ -630,7 +630,7 @@ impl Chip {
                         continue;
                     }
                     let mut bytes = m.bytes.clone();
-                    let Ok(h) = wsm::Header::parse(&bytes) else {
+                    let Ok(h) = wsm_header::Header::parse(&bytes) else {
                         self.pending.pop_front();
                         continue;
                     };
@@ -645,7 +645,7 @@ impl Chip {
                             h.id.base()
                         ));
                         self.stats.inc("fault.corrupt-rx-id");
-                        let _ = wsm::Header {
+                        let _ = wsm_header::Header {
                             len: h.len,
                             id: MsgId::from_raw(id),
                         }
@@ -660,7 +660,7 @@ impl Chip {
                         self.stats.inc("fault.wrong-seq");
                         seq = Seq::from_bits(seq.value().wrapping_add(3));
                     }
-                    let _ = wsm::stamp_seq(&mut bytes, seq);
+                    let _ = wsm_header::stamp_seq(&mut bytes, seq);
                     match b.push(&bytes) {
                         Ok(()) => {
                             self.out_seq[ch] = self.out_seq[ch].next();

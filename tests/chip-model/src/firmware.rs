@@ -38,7 +38,7 @@ use bes2600_protocol::msg::mcu::McuCommandConfirm;
 use bes2600_protocol::msg::pm::SetPmIndication;
 use bes2600_protocol::msg::tx::TxConfirm;
 use bes2600_protocol::msg::{self, GenericConfirm, HostMessage, Message, Status};
-use bes2600_protocol::wsm::{self, id, Channel, Header, MsgClass, MsgId, Seq};
+use bes2600_protocol::wsm_header::{self, id, Channel, Header, MsgClass, MsgId, Seq};
 
 use crate::air::{Air, AirRx};
 use crate::faults::{FaultKind, Faults};
@@ -218,7 +218,7 @@ pub(crate) fn encode<'a, M: Message<'a>>(m: &M, if_id: u8) -> Vec<u8> {
 fn raw_confirm(request: MsgId, status: Status) -> Vec<u8> {
     let mut v = Header {
         len: 8,
-        id: MsgId::from_raw(request.confirm_base() | (request.raw() & wsm::IF_MASK)),
+        id: MsgId::from_raw(request.confirm_base() | (request.raw() & wsm_header::IF_MASK)),
     }
     .to_bytes()
     .to_vec();
@@ -427,7 +427,7 @@ impl Firmware {
         faults: &mut Faults,
         stats: &mut Stats,
     ) {
-        let Ok((h, _, _)) = wsm::split(raw) else {
+        let Ok((h, _, _)) = wsm_header::split(raw) else {
             stats.violation(violation::MALFORMED, "WSM message with a bad header");
             self.push(Vec::new(), 1);
             return;

@@ -6,7 +6,7 @@
 //!
 //! Layers, each sans-IO and tested in-process:
 //!
-//! * [`vsdio`]: the character-device messages and the [`vsdio::Transport`] trait;
+//! * [`vsdio`]: the character-device messages and the [`transport::Transport`] trait;
 //! * [`chip`]: registers, doorbell, toggles, RX/TX batches, buffer accounting;
 //! * [`boot`]: the boot ROM download protocol;
 //! * [`firmware`]: WSM commands, scan, join, data path, keys, events;
@@ -19,7 +19,7 @@
 //! decoded with `bes2600-protocol`, the same crate the driver uses.
 
 pub mod air;
-pub mod boot;
+pub mod boot_rom;
 pub mod ccmp;
 pub mod chip;
 pub mod faults;
@@ -30,4 +30,4 @@ pub mod medium;
 pub mod netlink;
 pub mod runtime;
 pub mod stats;
-pub mod vsdio;
+pub mod transport;

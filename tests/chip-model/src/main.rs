@@ -15,8 +15,8 @@ use bes2600_chip_model::firmware::FwConfig;
 use bes2600_chip_model::ieee80211::parse_mac;
 use bes2600_chip_model::runtime::{self, HwsimMode, Options};
 use bes2600_chip_model::stats::log;
-use bes2600_chip_model::vsdio::DEVICE_PATH;
-use bes2600_protocol::boot::FirmwareImage;
+use bes2600_chip_model::transport::DEVICE_PATH;
+use bes2600_protocol::boot_frame::FirmwareImage;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum HwsimArg {
@@ -71,7 +71,7 @@ struct Cli {
     #[arg(long, default_value_t = 4)]
     rx_queue_depth: usize,
     /// Largest RX batch in bytes.
-    #[arg(long, default_value_t = bes2600_protocol::sdio::RX_BUFFER_LEN)]
+    #[arg(long, default_value_t = bes2600_protocol::sdio_framing::RX_BUFFER_LEN)]
     rx_batch_max: usize,
     /// Zero register 0x001 once a batch was read, instead of leaving the stale value.
     #[arg(long)]
@@ -154,7 +154,7 @@ fn options(cli: Cli) -> Result<Options, String> {
         rx_queue_depth: cli.rx_queue_depth.clamp(1, 64),
         rx_batch_max: cli
             .rx_batch_max
-            .clamp(2048, bes2600_protocol::sdio::MAX_RX_BATCH),
+            .clamp(2048, bes2600_protocol::sdio_framing::MAX_RX_BATCH),
         sticky_length_reg: !cli.clear_length_reg,
         ..ChipConfig::default()
     };

@@ -16,7 +16,7 @@ use crate::hwsim::{self, RadioFrame};
 use crate::medium::{HwsimOut, Medium};
 use crate::netlink::GenlSocket;
 use crate::stats::{log, Stats};
-use crate::vsdio::{CharDev, ModelMsg, Transport};
+use crate::transport::{CharDev, ModelMsg, Transport};
 
 /// Whether to attach to mac80211_hwsim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use bes2600_chip_model::air::{Air, AirTx};
 use bes2600_chip_model::faults::{self, FaultKind};
 use bes2600_chip_model::hwsim::{self, RadioFrame, TxRate};
 use bes2600_chip_model::medium::Medium;
-use bes2600_chip_model::vsdio::{fault, HostMsg, ModelMsg};
+use bes2600_chip_model::transport::{fault, HostMsg, ModelMsg};
 use bes2600_protocol::error::Error;
 use bes2600_protocol::mib::{ReadMib, SetMib, UseMultiTxConfirm};
 use bes2600_protocol::msg::event::{event_id, Event, Exception};
@@ -17,8 +17,8 @@ use bes2600_protocol::msg::key::{AddKey, Key};
 use bes2600_protocol::msg::rx::RxIndication;
 use bes2600_protocol::msg::tx::{PacketId, TxRequest};
 use bes2600_protocol::msg::{self, Ssid, Status};
-use bes2600_protocol::sdio::{reg, LengthReg, RxBatch};
-use bes2600_protocol::wsm::id;
+use bes2600_protocol::sdio_framing::{reg, LengthReg, RxBatch};
+use bes2600_protocol::wsm_header::id;
 use common::*;
 
 fn inject(h: &mut Host, spec: &str) {

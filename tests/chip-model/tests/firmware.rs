@@ -19,8 +19,8 @@ use bes2600_protocol::msg::rx::{RxEncryption, RxFlags, RxIndication};
 use bes2600_protocol::msg::scan::{ScanChannel, ScanComplete, StartScan};
 use bes2600_protocol::msg::tx::{MultiTxConfirm, PacketId, TxConfirm, TxFlags, TxRequest};
 use bes2600_protocol::msg::{self, Ssid, Status};
-use bes2600_protocol::sdio::{reg, LengthReg, RxBatch};
-use bes2600_protocol::wsm::{id, Header, MsgId, Seq};
+use bes2600_protocol::sdio_framing::{reg, LengthReg, RxBatch};
+use bes2600_protocol::wsm_header::{id, Header, MsgId, Seq};
 use common::*;
 
 fn encode<'a, M: msg::Message<'a>>(m: &M, if_id: u8) -> Vec<u8> {
@@ -295,9 +295,11 @@ fn tx_confirms_and_buffer_accounting() {
         .enumerate()
         .map(|(i, _)| {
             let mut m = tx_frame(0, 30 + i as u8, &data_to_ap(b"x", false));
-            let seq = h.flow.next_tx_seq(bes2600_protocol::wsm::Channel::Lmac);
+            let seq = h
+                .flow
+                .next_tx_seq(bes2600_protocol::wsm_header::Channel::Lmac);
             let s = Seq::new((seq.value() + i as u8) % 8).unwrap();
-            bes2600_protocol::wsm::stamp_seq(&mut m, s).unwrap();
+            bes2600_protocol::wsm_header::stamp_seq(&mut m, s).unwrap();
             m
         })
         .collect();
@@ -317,7 +319,7 @@ fn sequence_and_toggle_violations() {
         },
         0,
     );
-    bes2600_protocol::wsm::stamp_seq(&mut m, Seq::new(5).unwrap()).unwrap();
+    bes2600_protocol::wsm_header::stamp_seq(&mut m, Seq::new(5).unwrap()).unwrap();
     h.send_raw(vec![m], None);
     assert_eq!(h.chip.stats.violations_of(violation::SEQUENCE), 1);
     // The chip resynchronised on 6: the next message in order is fine.
@@ -327,7 +329,7 @@ fn sequence_and_toggle_violations() {
         },
         0,
     );
-    bes2600_protocol::wsm::stamp_seq(&mut m, Seq::new(6).unwrap()).unwrap();
+    bes2600_protocol::wsm_header::stamp_seq(&mut m, Seq::new(6).unwrap()).unwrap();
     h.send_raw(vec![m], None);
     assert_eq!(h.chip.stats.violations_of(violation::SEQUENCE), 1);
     // Wrong toggle.
@@ -337,12 +339,12 @@ fn sequence_and_toggle_violations() {
         },
         0,
     );
-    bes2600_protocol::wsm::stamp_seq(&mut m, Seq::new(7).unwrap()).unwrap();
+    bes2600_protocol::wsm_header::stamp_seq(&mut m, Seq::new(7).unwrap()).unwrap();
     let expected = h.toggles.take_tx();
     h.send_raw(vec![m], Some(!expected));
     assert_eq!(h.chip.stats.violations_of(violation::TOGGLE), 1);
     // A malformed batch: address length not a multiple of the slot.
-    h.t.push(&bes2600_chip_model::vsdio::HostMsg::Cmd53Write {
+    h.t.push(&bes2600_chip_model::transport::HostMsg::Cmd53Write {
         addr: 100,
         block_mode: false,
         blocks: 0,
@@ -356,7 +358,7 @@ fn sequence_and_toggle_violations() {
     let r = h.command(&McuCommand::WifiStatus(5), 0);
     let (hd, c) = msg::decode::<McuCommandConfirm<'_>>(&r[0]).unwrap();
     assert_eq!(c.header.cmd_type, 3);
-    assert_eq!(hd.id.channel(), bes2600_protocol::wsm::Channel::Mcu);
+    assert_eq!(hd.id.channel(), bes2600_protocol::wsm_header::Channel::Mcu);
     assert_eq!(hd.id.seq(), Seq::ZERO);
     assert_eq!(h.violations(), 0, "{}", h.chip.stats.render());
     assert!(h.flow_errors.is_empty(), "{:?}", h.flow_errors);

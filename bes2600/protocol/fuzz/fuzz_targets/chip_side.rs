@@ -5,13 +5,13 @@
 
 #![no_main]
 
-use bes2600_protocol::boot::BootRequest;
+use bes2600_protocol::boot_frame::BootRequest;
 use bes2600_protocol::mib::AnyMib;
 use bes2600_protocol::msg::{
     decode_host_message,
     HostMessage, //
 };
-use bes2600_protocol::sdio::TxBatchView;
+use bes2600_protocol::sdio_framing::TxBatchView;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

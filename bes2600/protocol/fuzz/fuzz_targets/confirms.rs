@@ -5,7 +5,7 @@
 
 #![no_main]
 
-use bes2600_protocol::boot::BootReply;
+use bes2600_protocol::boot_frame::BootReply;
 use bes2600_protocol::mib::ReadMibConfirm;
 use bes2600_protocol::msg::config::ConfigurationConfirm;
 use bes2600_protocol::msg::join::{
@@ -22,7 +22,7 @@ use bes2600_protocol::msg::tx::{
 use bes2600_protocol::msg::{
     decode, decode_device_message, Message, StartScanConfirm, WriteMibConfirm,
 };
-use bes2600_protocol::wsm::{
+use bes2600_protocol::wsm_header::{
     Header,
     MsgId, //
 };

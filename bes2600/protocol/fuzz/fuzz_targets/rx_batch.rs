@@ -12,7 +12,7 @@ use bes2600_protocol::msg::{
     decode_device_message,
     DeviceMessage, //
 };
-use bes2600_protocol::sdio::{
+use bes2600_protocol::sdio_framing::{
     LengthReg,
     RxBatch, //
 };

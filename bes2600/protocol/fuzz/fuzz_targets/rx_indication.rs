@@ -14,7 +14,7 @@ use bes2600_protocol::msg::{
     decode,
     encode, //
 };
-use bes2600_protocol::wsm::{
+use bes2600_protocol::wsm_header::{
     id,
     Header,
     MsgId, //

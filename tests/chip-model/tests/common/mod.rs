@@ -13,15 +13,15 @@ use bes2600_chip_model::air::{AirRx, FakeAir};
 use bes2600_chip_model::chip::{Calibration, Chip, ChipConfig};
 use bes2600_chip_model::firmware::FwConfig;
 use bes2600_chip_model::runtime::pump;
-use bes2600_chip_model::vsdio::{FakeTransport, HostMsg, ModelMsg};
-use bes2600_protocol::boot::{BootReply, Downloader, FirmwareImage};
+use bes2600_chip_model::transport::{FakeTransport, HostMsg, ModelMsg};
+use bes2600_protocol::boot_frame::{BootReply, Downloader, FirmwareImage};
 use bes2600_protocol::flow::FlowControl;
 use bes2600_protocol::msg::config::StartupIndication;
 use bes2600_protocol::msg::{self, Message};
-use bes2600_protocol::sdio::{
+use bes2600_protocol::sdio_framing::{
     reg, Doorbell, LengthReg, RxBatch, RxPoll, Toggles, TxBatchBuilder, TxOptions,
 };
-use bes2600_protocol::wsm::{self, Header};
+use bes2600_protocol::wsm_header::{self, Header};
 
 /// The chip's MAC in tests.
 pub const CHIP_MAC: [u8; 6] = [0x02, 0xBE, 0x57, 0x26, 0x00, 0x01];
@@ -268,7 +268,7 @@ impl Host {
 
     /// Sends messages as they are, with the right toggle unless `toggle` overrides it.
     pub fn send_raw(&mut self, msgs: Vec<Vec<u8>>, toggle: Option<bool>) {
-        let mut buf = vec![0u8; bes2600_protocol::sdio::MAX_TX_BATCH];
+        let mut buf = vec![0u8; bes2600_protocol::sdio_framing::MAX_TX_BATCH];
         let mut b = TxBatchBuilder::new(&mut buf, TxOptions::default());
         for m in &msgs {
             b.push(m, self.now as u32).expect("fits the batch");
@@ -355,7 +355,7 @@ pub fn data_from_ap(da: [u8; 6], body: &[u8]) -> Vec<u8> {
     f
 }
 
-/// Checks that `wsm::split` accepts the message (a sanity helper).
+/// Checks that `wsm_header::split` accepts the message (a sanity helper).
 pub fn valid(m: &[u8]) -> bool {
-    wsm::split(m).is_ok()
+    wsm_header::split(m).is_ok()
 }

@@ -15,7 +15,7 @@ mod drive {
         Reply,
         BES2600, //
     };
-    use crate::sdio::{
+    use crate::sdio_spec::{
         cccr,
         opcode,
         r5,
@@ -137,7 +137,7 @@ mod drive {
 #[kunit_tests(bes2600_vsdio_sdio)]
 mod sdio_spec {
     use crate::card::BES2600;
-    use crate::sdio::{
+    use crate::sdio_spec::{
         common_cis,
         f1_cis,
         Cmd52,
@@ -437,7 +437,7 @@ mod card_model {
         MODEL_QUEUE_DEPTH,
         RX_QUEUE_DEPTH, //
     };
-    use crate::sdio::{
+    use crate::sdio_spec::{
         cccr,
         fbr1,
         opcode,

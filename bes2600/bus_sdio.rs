@@ -9,11 +9,6 @@ use kernel::{
 
 use crate::kernel_ext::sdio;
 
-// Probe downloads the firmware once the BH exists to run the chip after it; until then the
-// boot path is exercised by the SDIO boot test driver (tests/sdio-boot/).
-#[expect(dead_code, reason = "called from probe by the firmware-boot work")]
-pub(crate) mod boot;
-
 /// SDIO vendor id of Bestechnic.
 pub(crate) const VENDOR_BESTECHNIC: u16 = 0xbe57;
 /// SDIO device id of the BES2600's WLAN function.

@@ -4,13 +4,13 @@
 
 mod common;
 
-use bes2600_chip_model::boot::status;
+use bes2600_chip_model::boot_rom::status;
 use bes2600_chip_model::chip::{Calibration, Phase};
 use bes2600_chip_model::stats::violation;
-use bes2600_chip_model::vsdio::{HostMsg, ModelMsg};
-use bes2600_protocol::boot::{check_dpd, BootRequest, FirmwareImage, DPD_ADDR, DPD_LEN};
+use bes2600_chip_model::transport::{HostMsg, ModelMsg};
+use bes2600_protocol::boot_frame::{check_dpd, BootRequest, FirmwareImage, DPD_ADDR, DPD_LEN};
 use bes2600_protocol::crc32::crc32;
-use bes2600_protocol::sdio::{reg, Doorbell, SlaveStatus};
+use bes2600_protocol::sdio_framing::{reg, Doorbell, SlaveStatus};
 use common::*;
 
 #[test]
@@ -33,10 +33,12 @@ fn good_image_runs_and_wifi_starts() {
     let mut h = Host::new(config(8));
     // The vendor's two register pokes first: INFO + DATA, no END.
     let mut buf = vec![0u8; 600];
-    for (i, req) in
-        bes2600_protocol::boot::register_write_frames(0x4010_0000, &0x0080_2006u32.to_le_bytes())
-            .iter()
-            .enumerate()
+    for (i, req) in bes2600_protocol::boot_frame::register_write_frames(
+        0x4010_0000,
+        &0x0080_2006u32.to_le_bytes(),
+    )
+    .iter()
+    .enumerate()
     {
         let n = req.encode(i as u8, &mut buf).unwrap();
         let r = h.boot_exchange(buf[..n].to_vec(), false);

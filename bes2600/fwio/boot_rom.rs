@@ -3,7 +3,7 @@
 //! Firmware download through the chip's boot ROM (chip-bus-firmware-bh.md §6.3-§6.5).
 //!
 //! The protocol itself (frames, chunking, sequence and reply checks) is
-//! [`crate::protocol::boot::Downloader`]; this file moves its frames over SDIO. Before the
+//! [`crate::protocol::boot_frame::Downloader`]; this file moves its frames over SDIO. Before the
 //! firmware runs there are no toggle bits: the CMD53 address field is the transfer length.
 //! Replies are found by polling the length registers, so the download works from probe, before
 //! the interrupt handler can reach the driver's data.
@@ -23,11 +23,11 @@ use crate::{
         IoBuffer, //
     },
     protocol::{
-        boot::{
+        boot_frame::{
             self,
             Downloader, //
         },
-        sdio::{
+        sdio_framing::{
             boot_ready_len,
             reg,
             Cmd53,
@@ -153,7 +153,7 @@ impl<'a> BootRom<'a> {
                 );
                 return Err(EPROTO);
             }
-            if len >= boot::REPLY_LEN {
+            if len >= boot_frame::REPLY_LEN {
                 return Ok(len);
             }
             if len != 0 {

@@ -45,7 +45,7 @@ use super::codec::{
     Writer, //
 };
 use super::error::Error;
-use super::wsm::{
+use super::wsm_header::{
     self,
     Header,
     MsgClass,
@@ -682,7 +682,7 @@ impl<'a> RxBatchBuilder<'a> {
 
     /// Appends a WSM message (its header length must equal `msg.len()`).
     pub fn push(&mut self, msg: &[u8]) -> Result<(), Error> {
-        let (h, _, _) = wsm::split(msg)?;
+        let (h, _, _) = wsm_header::split(msg)?;
         if usize::from(h.len) != msg.len() {
             return Err(Error::BadLength {
                 len: msg.len(),
@@ -925,7 +925,7 @@ impl<'a> TxBatchBuilder<'a> {
     }
 
     fn classify(&self, msg: &[u8]) -> Result<(Slot, bool), Error> {
-        let (h, _, _) = wsm::split(msg)?;
+        let (h, _, _) = wsm_header::split(msg)?;
         if usize::from(h.len) != msg.len() {
             return Err(Error::BadLength {
                 len: msg.len(),
@@ -1084,7 +1084,7 @@ impl<'a> TxBatchView<'a> {
                 len: size,
                 batch: self.data.len(),
             })?;
-        let (h, _, message) = wsm::split(area).map_err(|_| Error::MessageOverrun {
+        let (h, _, message) = wsm_header::split(area).map_err(|_| Error::MessageOverrun {
             index: i,
             offset: start,
             len: size,

@@ -18,7 +18,7 @@
 //! The status values of failing replies are the model's choice (the vendor driver only
 //! tests for zero): [`status`].
 
-use bes2600_protocol::boot::{BootReply, BootRequest, DPD_ADDR, FACTORY_ADDR};
+use bes2600_protocol::boot_frame::{BootReply, BootRequest, DPD_ADDR, FACTORY_ADDR};
 use bes2600_protocol::crc32::crc32;
 
 use crate::stats::{log, violation, Stats};
