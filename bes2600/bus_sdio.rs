@@ -8,14 +8,11 @@ use kernel::{
 };
 
 use crate::kernel_ext::sdio;
-
-/// SDIO vendor id of Bestechnic.
-pub(crate) const VENDOR_BESTECHNIC: u16 = 0xbe57;
-/// SDIO device id of the BES2600's WLAN function.
-pub(crate) const DEVICE_BES2600: u16 = 0x2002;
-
-/// The WLAN function is function 1; the SDIO core probes each function separately.
-const WLAN_FUNCTION: u32 = 1;
+use crate::protocol::sdio_ids::{
+    DEVICE_BES2600,
+    VENDOR_BESTECHNIC,
+    WLAN_FUNCTION, //
+};
 
 crate::sdio_device_table!(
     SDIO_TABLE,
@@ -46,7 +43,8 @@ impl sdio::Driver for Bes2600Sdio {
         _id_info: &'bound Self::IdInfo,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         let number = func.number();
-        let result = if number == WLAN_FUNCTION {
+        // The SDIO core probes each function separately; only the WLAN function is ours.
+        let result = if number == u32::from(WLAN_FUNCTION) {
             claim_function(func)
         } else {
             // Only function 1 carries WLAN; leave any other to other drivers.

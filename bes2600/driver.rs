@@ -18,17 +18,32 @@
 //! - [`mac80211`]: the `ieee80211_ops` the stack calls.
 //!
 //! All `unsafe` code lives in `rust/` (the [`kernel_ext`] module), behind safe abstractions.
+//! The compiler holds the rest of the crate to that: `unsafe_code` is denied crate-wide and
+//! forbidden (which no inner `allow` can lift) in each of the driver's own modules.
+
+#![deny(unsafe_code)]
 
 #[path = "../rust/kernel_ext.rs"]
+#[allow(unsafe_code, reason = "the abstractions over the kernel's C APIs")]
 pub mod kernel_ext;
 
-mod bh;
-mod mac80211;
-pub mod protocol;
+#[forbid(unsafe_code)]
 mod bus_sdio;
+#[forbid(unsafe_code)]
 mod fwio;
+#[forbid(unsafe_code)]
+mod bh;
+#[forbid(unsafe_code)]
 mod wsm;
+#[forbid(unsafe_code)]
+mod mac80211;
+#[forbid(unsafe_code)]
+pub mod engine;
+#[forbid(unsafe_code)]
+pub mod protocol;
 
+#[cfg(CONFIG_KUNIT)]
+#[forbid(unsafe_code)]
 mod kunit_suites;
 
 module_sdio_driver! {

@@ -8,7 +8,7 @@ use kernel::prelude::*;
 #[kunit_tests(bes2600_sdio)]
 mod sdio_ids {
     use crate::kernel_ext::sdio::DeviceId;
-    use crate::bus_sdio::{
+    use crate::protocol::sdio_ids::{
         DEVICE_BES2600,
         VENDOR_BESTECHNIC, //
     };

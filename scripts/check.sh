@@ -75,6 +75,8 @@ build_module() {
 check module-x86_64 build_module x86_64 "$kdir_x86" BES2600_TEST_MODULES=y
 mods=$BES2600_CACHE/module-build/x86_64
 check modinfo-x86_64 "$top/tests/modinfo.sh" "$mods/bes2600.ko"
+check module-contents-x86_64 "$top/tests/module-contents.sh" "$mods/bes2600.ko"
+check driver-unsafe-rejected "$top/tests/unsafe-forbidden.sh" "$kdir_x86"
 check module-arm64 build_module arm64 "$kdir_arm"
 ko_arm=$BES2600_CACHE/module-build/arm64/bes2600.ko
 check module-arm64-is-aarch64 sh -c "file '$ko_arm' | tee /dev/stderr | grep -q 'ELF 64-bit LSB relocatable, ARM aarch64'"

@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use super::wsm_header::Channel;
+use super::wsm_seq::Channel;
 
 /// Everything that can go wrong while encoding, decoding or accounting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

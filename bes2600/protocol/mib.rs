@@ -18,12 +18,12 @@ use super::codec::{
     Writer, //
 };
 use super::error::Error;
-use super::msg::{
+use super::wsm_header::id as msg_id;
+use super::wsm_message::{
     MacAddr,
     Message,
     Status, //
 };
-use super::wsm_header::id as msg_id;
 
 /// A typed MIB payload.
 pub trait Mib<'a>: Sized {

@@ -37,5 +37,11 @@ pub mod flow;
 pub mod mib;
 pub mod msg;
 pub mod sdio_framing;
+pub mod sdio_ids;
+// The self-tests run on the host (`cargo test`) and as KUnit cases; a kernel module built
+// without KUnit (`MODULE` set, `CONFIG_KUNIT` not) leaves them out.
+#[cfg(any(not(MODULE), CONFIG_KUNIT))]
 pub mod selftest;
 pub mod wsm_header;
+pub mod wsm_message;
+pub mod wsm_seq;

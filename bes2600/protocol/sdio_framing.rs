@@ -45,6 +45,7 @@ use super::codec::{
     Writer, //
 };
 use super::error::Error;
+use super::sdio_ids::WLAN_FUNCTION;
 use super::wsm_header::{
     self,
     Header,
@@ -75,9 +76,6 @@ pub mod reg {
     /// Device→host wake configuration ([`super::ApWakeupConfig`]).
     pub const AP_WAKEUP: u32 = 0x124;
 }
-
-/// SDIO function the WLAN side uses.
-pub const FUNCTION: u8 = 1;
 
 /// Block size all batch math assumes.
 pub const BLOCK_SIZE: usize = 512;
@@ -512,7 +510,7 @@ impl Cmd53 {
             })?;
         Ok(Self {
             write,
-            function: FUNCTION,
+            function: WLAN_FUNCTION,
             block_mode,
             increment: true,
             address: addr.to_field(),

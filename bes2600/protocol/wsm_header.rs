@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! WSM framing: the 4-byte header, the id word, the two sequence channels and the
+//! WSM framing: the 4-byte header, the id word with its sequence channel and number
+//! ([`Channel`] and [`Seq`], defined in [`super::wsm_seq`] and re-exported here) and the
 //! MCU-channel header.
 //!
 //! Every WSM message in both directions starts with (fact sheet "WSM" §1.1, "bus" §5.1):
@@ -26,6 +27,10 @@ use super::codec::{
     Writer, //
 };
 use super::error::Error;
+pub use super::wsm_seq::{
+    Channel,
+    Seq, //
+};
 
 /// Length of the WSM header.
 pub const HEADER_LEN: usize = 4;
@@ -191,55 +196,6 @@ pub enum MsgClass {
     Mcu,
 }
 
-/// A sequence-number channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    /// Channel 0: classic WSM messages (0x00xx, 0x04xx, 0x08xx).
-    Lmac = 0,
-    /// Channel 1: BES MCU-channel messages (0x0Cxx).
-    Mcu = 1,
-}
-
-impl Channel {
-    /// Index into per-channel arrays.
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// A 3-bit WSM sequence number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Seq(u8);
-
-impl Seq {
-    /// Sequence number 0, the value after reset.
-    pub const ZERO: Seq = Seq(0);
-
-    /// A sequence number from 0..=7.
-    pub const fn new(v: u8) -> Option<Seq> {
-        if v < 8 {
-            Some(Seq(v))
-        } else {
-            None
-        }
-    }
-
-    /// The low three bits of `v` as a sequence number.
-    pub const fn from_bits(v: u8) -> Seq {
-        Seq(v & 7)
-    }
-
-    /// The value 0..=7.
-    pub const fn value(self) -> u8 {
-        self.0
-    }
-
-    /// The next sequence number (7 is followed by 0: the field is defined modulo 8).
-    pub const fn next(self) -> Seq {
-        Seq((self.0 + 1) & 7)
-    }
-}
-
 /// The 16-bit id word of a WSM header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MsgId(u16);
@@ -283,7 +239,7 @@ impl MsgId {
 
     /// The sequence number, bits 13–15.
     pub const fn seq(self) -> Seq {
-        Seq((self.0 >> 13) as u8)
+        Seq::from_bits((self.0 >> 13) as u8)
     }
 
     /// The class from bits 10–11.
@@ -307,7 +263,7 @@ impl MsgId {
 
     /// The same id with another sequence number.
     pub const fn with_seq(self, seq: Seq) -> Self {
-        Self((self.0 & !SEQ_MASK) | ((seq.0 as u16) << 13))
+        Self((self.0 & !SEQ_MASK) | ((seq.value() as u16) << 13))
     }
 
     /// The same id with another interface field (masked to 4 bits).

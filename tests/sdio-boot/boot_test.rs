@@ -34,12 +34,16 @@ use protocol::{
         reg,
         Doorbell, //
     },
+    sdio_ids::{
+        DEVICE_BES2600,
+        VENDOR_BESTECHNIC, //
+    },
 };
 
 crate::sdio_device_table!(
     SDIO_TABLE,
     <BootTest as sdio::Driver>::IdInfo,
-    [(sdio::DeviceId::new(0xbe57, 0x2002), ())]
+    [(sdio::DeviceId::new(VENDOR_BESTECHNIC, DEVICE_BES2600), ())]
 );
 
 /// Size of the synthetic image: several DATA frames at any boot-ROM message limit.

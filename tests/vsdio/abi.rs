@@ -2,107 +2,47 @@
 
 //! The messages exchanged with the chip model through `/dev/bes2600-vsdio`, exactly as
 //! `tests/vsdio/ABI.md` defines them: a 16-byte little-endian header and a payload.
+//!
+//! The header layout, the kinds and the argument codes are those of `abi_wire.rs`, which the
+//! chip model compiles too; this file adds what only the kernel side needs: messages with a
+//! kernel-allocated payload and the validation of what the model writes.
 
 use kernel::prelude::*;
 
-/// Bytes of a message header.
-pub(crate) const HEADER_LEN: usize = 16;
+/// The wire format shared with the chip model.
+#[path = "abi_wire.rs"]
+#[expect(
+    unreachable_pub,
+    reason = "`pub` for the chip model, whose public API these items are; private here"
+)]
+mod wire;
 
-/// Largest payload of one message.
-pub(crate) const MAX_PAYLOAD: usize = 65536;
-
-/// Largest message on the wire.
-pub(crate) const MAX_MESSAGE: usize = HEADER_LEN + MAX_PAYLOAD;
-
-/// Message kinds from the host to the model.
-pub(crate) mod to_model {
-    /// A CMD53 write with its data.
-    pub(crate) const CMD53_WRITE: u32 = 1;
-    /// A CMD52 write to a function 1 register.
-    pub(crate) const CMD52_WRITE: u32 = 2;
-    /// A CMD53 read consumed the head of the RX queue.
-    pub(crate) const RX_CONSUMED: u32 = 3;
-    /// The host did something the chip would not expect.
-    pub(crate) const BAD_ACCESS: u32 = 4;
-    /// The card was reset or (re)initialised.
-    pub(crate) const CARD_RESET: u32 = 5;
-    /// CCCR IOEx bit 1 was written.
-    pub(crate) const FUNC_ENABLE: u32 = 6;
-}
-
-/// Message kinds from the model to the host.
-pub(crate) mod from_model {
-    /// Queue an item for the next CMD53 read.
-    pub(crate) const RX_QUEUE: u32 = 0x81;
-    /// Set a register of the idle register file.
-    pub(crate) const SET_REG: u32 = 0x82;
-    /// Raise or clear the card interrupt.
-    pub(crate) const IRQ: u32 = 0x83;
-    /// Inject faults.
-    pub(crate) const FAULT: u32 = 0x84;
-    /// Configure the bus timing model.
-    pub(crate) const TIMING: u32 = 0x85;
-    /// Insert or remove the card.
-    pub(crate) const CARD_PRESENT: u32 = 0x86;
-}
+use wire::{
+    bad_access,
+    fault,
+    MAX_REG, //
+};
+pub(crate) use wire::{
+    from_model,
+    to_model,
+    Header,
+    HEADER_LEN,
+    MAX_MESSAGE,
+    MAX_PAYLOAD, //
+};
 
 /// `BAD_ACCESS` codes (argument 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub(crate) enum BadAccess {
     /// A CMD53 read with nothing queued.
-    ReadEmpty = 1,
+    ReadEmpty = bad_access::READ_EMPTY,
     /// A CMD53 read longer than the queued item.
-    ReadTooLong = 2,
+    ReadTooLong = bad_access::READ_TOO_LONG,
     /// A CMD52 to an unmapped function 1 register.
-    UnmappedRegister = 3,
+    UnmappedRegister = bad_access::UNMAPPED_REGISTER,
     /// An access to a disabled function.
-    DisabledFunction = 4,
-}
-
-/// Highest function 1 register `SET_REG` may set.
-pub(crate) const MAX_REG: u32 = 0x1ff;
-
-/// A message header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Header {
-    /// Message kind.
-    pub(crate) kind: u32,
-    /// First argument.
-    pub(crate) arg0: u32,
-    /// Second argument.
-    pub(crate) arg1: u32,
-    /// Payload bytes that follow.
-    pub(crate) len: u32,
-}
-
-/// Reads a little-endian `u32` at `at` of a header.
-fn le32(bytes: &[u8; HEADER_LEN], at: usize) -> u32 {
-    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-}
-
-impl Header {
-    /// The wire form.
-    pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
-        let mut out = [0u8; HEADER_LEN];
-        for (i, word) in [self.kind, self.arg0, self.arg1, self.len]
-            .into_iter()
-            .enumerate()
-        {
-            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
-        }
-        out
-    }
-
-    /// Parses the wire form.
-    pub(crate) fn decode(bytes: &[u8; HEADER_LEN]) -> Self {
-        Self {
-            kind: le32(bytes, 0),
-            arg0: le32(bytes, 4),
-            arg1: le32(bytes, 8),
-            len: le32(bytes, 12),
-        }
-    }
+    DisabledFunction = bad_access::FUNCTION_DISABLED,
 }
 
 /// A message queued for the model.
@@ -225,9 +165,9 @@ pub(crate) fn parse(header: &Header, total: usize) -> Result<ModelRequest> {
         },
         from_model::IRQ => ModelRequest::Irq(flag(arg0)?),
         from_model::FAULT => ModelRequest::Fault(match arg0 {
-            1 => Fault::Cmd53(arg1),
-            2 => Fault::Cmd52(arg1),
-            3 => Fault::Storm(arg1),
+            fault::CMD53_EIO => Fault::Cmd53(arg1),
+            fault::CMD52_TIMEOUT => Fault::Cmd52(arg1),
+            fault::IRQ_STORM => Fault::Storm(arg1),
             _ => return Err(EINVAL),
         }),
         from_model::TIMING => ModelRequest::Timing {

@@ -33,6 +33,15 @@ use crate::sdio_spec::{
     F1_CIS_LEN, //
 };
 
+/// The chip's SDIO ids, defined once in the driver's protocol core; the card compiles the
+/// file on its own, without the rest of the core.
+#[path = "../../bes2600/protocol/sdio_ids.rs"]
+#[expect(
+    unreachable_pub,
+    reason = "`pub` for the driver's protocol core, whose public API these items are"
+)]
+mod sdio_ids;
+
 /// Items the RX queue holds (ABI.md).
 pub(crate) const RX_QUEUE_DEPTH: usize = 256;
 
@@ -60,9 +69,13 @@ pub(crate) struct Identity {
 
 /// The BES2600 (chip-bus-firmware-bh.md §1.1).
 pub(crate) const BES2600: Identity = Identity {
-    vendor: 0xbe57,
-    device: 0x2002,
+    vendor: sdio_ids::VENDOR_BESTECHNIC,
+    device: sdio_ids::DEVICE_BES2600,
 };
+
+// The card's one I/O function, function 1 (`F1_BIT`, `fbr1`, its CIS), is the chip's WLAN
+// function.
+const _: () = assert!(sdio_ids::WLAN_FUNCTION == 1);
 
 /// Card state, as far as the SD protocol tracks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -77,6 +77,7 @@ use bes2600_protocol::msg::{
 use bes2600_protocol::sdio_framing::{
     self, Cmd53, DataAddress, LengthReg, RxBatch, Slot, TxBatchBuilder, TxOptions,
 };
+use bes2600_protocol::sdio_ids;
 use bes2600_protocol::wsm_header::{
     self,
     Header,
@@ -1064,6 +1065,26 @@ fn wsm_5_6_edca_default_parameters_wire_order() {
         0,
         &[16, 0, 0x12, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     );
+}
+
+#[test]
+fn bus_1_1_sdio_ids_and_wlan_function() {
+    assert_eq!(sdio_ids::VENDOR_BESTECHNIC, 0xBE57);
+    assert_eq!(sdio_ids::DEVICE_BES2600, 0x2002);
+    assert_eq!(sdio_ids::WLAN_FUNCTION, 1);
+    // Every data transfer addresses the WLAN function: bits 30..28 of the CMD53 argument.
+    let c = Cmd53::data(
+        false,
+        DataAddress {
+            len: 512,
+            toggle: false,
+        },
+        512,
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.function, sdio_ids::WLAN_FUNCTION);
+    assert_eq!((c.to_arg().unwrap() >> 28) & 7, 1);
 }
 
 #[test]

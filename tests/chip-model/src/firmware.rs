@@ -16,8 +16,8 @@
 //! interface). The MAC address of interface 0 comes from its configuration request (or
 //! the chip's own address); the vendor sends the same address in the configuration of
 //! interface 1 and derives the others itself (`main.c` address derivation, fact sheet
-//! "WSM" §5.3): addr[1] = base with the last byte + 1 belongs to interface 2, and addr[2]
-//! = addr[1] with byte 4 XOR 0x80 to interface 1. The firmware is assumed to derive them
+//! "WSM" §5.3): `addr[1]` = base with the last byte + 1 belongs to interface 2, and
+//! `addr[2]` = `addr[1]` with byte 4 XOR 0x80 to interface 1. The firmware is assumed to derive them
 //! the same way — the vendor's 0x0017 comment says the firmware flips bit 7 of byte 4
 //! itself — so a configuration repeating interface 0's address gets the derived one
 //! [inferred, not documented].

@@ -6,9 +6,10 @@
 //!
 //! Layers, each sans-IO and tested in-process:
 //!
-//! * [`vsdio`]: the character-device messages and the [`transport::Transport`] trait;
+//! * [`transport`]: the character-device messages (the wire format shared with the kernel
+//!   side, `tests/vsdio/abi_wire.rs`) and the [`transport::Transport`] trait;
 //! * [`chip`]: registers, doorbell, toggles, RX/TX batches, buffer accounting;
-//! * [`boot`]: the boot ROM download protocol;
+//! * [`boot_rom`]: the boot ROM download protocol;
 //! * [`firmware`]: WSM commands, scan, join, data path, keys, events;
 //! * [`ccmp`] and [`ieee80211`]: the radio side of the firmware;
 //! * [`medium`] and [`hwsim`]: the air, as the wmediumd of mac80211_hwsim;

@@ -2,75 +2,28 @@
 
 //! The interface to the virtual SDIO host (`tests/vsdio/ABI.md`, which is authoritative).
 //!
-//! Every message in both directions is a 16-byte little-endian header (`kind`, `arg0`,
-//! `arg1`, `len`) followed by `len` payload bytes. The host→model kinds are decoded into
-//! [`HostMsg`], the model→host kinds encoded from [`ModelMsg`]. [`Transport`] hides whether
-//! the messages travel through `/dev/bes2600-vsdio` ([`CharDev`]) or an in-process queue
-//! ([`FakeTransport`], for `cargo test`).
+//! Every message in both directions is a 16-byte little-endian [`Header`] (`kind`, `arg0`,
+//! `arg1`, `len`) followed by `len` payload bytes. The header, the kinds and the argument
+//! codes are those of `tests/vsdio/abi_wire.rs`, the one definition the kernel side compiles
+//! too. The host→model kinds are decoded into [`HostMsg`], the model→host kinds encoded from
+//! [`ModelMsg`]. [`Transport`] hides whether the messages travel through `/dev/bes2600-vsdio`
+//! ([`CharDev`]) or an in-process queue ([`FakeTransport`], for `cargo test`).
 
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 
-/// Length of the message header.
-pub const HEADER_LEN: usize = 16;
+/// The wire format, shared with the virtual SDIO host's kernel side: one definition of the
+/// header and the kinds of `tests/vsdio/ABI.md`.
+#[path = "../../vsdio/abi_wire.rs"]
+mod abi_wire;
 
-/// Largest payload of one message.
-pub const MAX_PAYLOAD: usize = 65536;
+pub use abi_wire::{
+    bad_access, fault, from_model, to_model, Header, HEADER_LEN, MAX_MESSAGE, MAX_PAYLOAD, MAX_REG,
+};
 
 /// Path of the character device.
 pub const DEVICE_PATH: &str = "/dev/bes2600-vsdio";
-
-/// Host→model kinds.
-pub mod kind {
-    /// A CMD53 write, with its data.
-    pub const CMD53_WRITE: u32 = 1;
-    /// A CMD52 write of an F1 register.
-    pub const CMD52_WRITE: u32 = 2;
-    /// The host read (part of) the head RX item.
-    pub const RX_CONSUMED: u32 = 3;
-    /// An access the host could not serve.
-    pub const BAD_ACCESS: u32 = 4;
-    /// The host (re)initialised the card.
-    pub const CARD_RESET: u32 = 5;
-    /// Function 1 enabled or disabled.
-    pub const FUNC_ENABLE: u32 = 6;
-
-    /// Model→host: queue an RX item.
-    pub const RX_QUEUE: u32 = 0x81;
-    /// Model→host: set an idle register.
-    pub const SET_REG: u32 = 0x82;
-    /// Model→host: raise or clear the card interrupt.
-    pub const IRQ: u32 = 0x83;
-    /// Model→host: inject a bus fault.
-    pub const FAULT: u32 = 0x84;
-    /// Model→host: bus timing model.
-    pub const TIMING: u32 = 0x85;
-    /// Model→host: card insertion / removal.
-    pub const CARD_PRESENT: u32 = 0x86;
-}
-
-/// `BAD_ACCESS` codes.
-pub mod bad_access {
-    /// CMD53 read with nothing queued.
-    pub const READ_EMPTY: u32 = 1;
-    /// CMD53 read longer than the queued item.
-    pub const READ_TOO_LONG: u32 = 2;
-    /// CMD52 to an unmapped F1 register.
-    pub const UNMAPPED_REGISTER: u32 = 3;
-    /// Access to a disabled function.
-    pub const FUNCTION_DISABLED: u32 = 4;
-}
-
-/// `FAULT` codes.
-pub mod fault {
-    /// Fail the next N CMD53s with -EIO.
-    pub const CMD53_EIO: u32 = 1;
-    /// Fail the next N CMD52s with -ETIMEDOUT.
-    pub const CMD52_TIMEOUT: u32 = 2;
-    /// Raise N interrupts with nothing queued.
-    pub const IRQ_STORM: u32 = 3;
-}
 
 /// A host→model message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,39 +127,39 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    if let Some(s) = b.get(at..at + 4) {
-        w.copy_from_slice(s);
-    }
-    u32::from_le_bytes(w)
-}
-
+/// The header and the payload buffer of a message of `kind` with `len` payload bytes.
 fn header(kind: u32, arg0: u32, arg1: u32, len: usize) -> Vec<u8> {
     let mut v = Vec::with_capacity(HEADER_LEN + len);
-    v.extend_from_slice(&kind.to_le_bytes());
-    v.extend_from_slice(&arg0.to_le_bytes());
-    v.extend_from_slice(&arg1.to_le_bytes());
-    v.extend_from_slice(&(len as u32).to_le_bytes());
+    v.extend_from_slice(
+        &Header {
+            kind,
+            arg0,
+            arg1,
+            len: len as u32,
+        }
+        .encode(),
+    );
     v
 }
 
-/// Splits one whole ABI message into its header fields (kind, arg0, arg1, len) and payload.
-fn split_frame(buf: &[u8]) -> Result<(u32, u32, u32, u32, &[u8]), DecodeError> {
-    if buf.len() < HEADER_LEN {
-        return Err(DecodeError::Truncated);
-    }
-    let len = u32_at(buf, 12);
-    let payload = buf
-        .get(HEADER_LEN..HEADER_LEN + len as usize)
+/// Splits one whole ABI message into its header and payload.
+fn split_frame(buf: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
+    let head: &[u8; HEADER_LEN] = buf
+        .get(..HEADER_LEN)
+        .and_then(|h| h.try_into().ok())
         .ok_or(DecodeError::Truncated)?;
-    Ok((u32_at(buf, 0), u32_at(buf, 4), u32_at(buf, 8), len, payload))
+    let header = Header::decode(head);
+    let payload = buf
+        .get(HEADER_LEN..HEADER_LEN + header.len as usize)
+        .ok_or(DecodeError::Truncated)?;
+    Ok((header, payload))
 }
 
 impl HostMsg {
     /// Decodes one whole message.
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let (kind, arg0, arg1, len, payload) = split_frame(buf)?;
+        let (h, payload) = split_frame(buf)?;
+        let (kind, arg0, arg1, len) = (h.kind, h.arg0, h.arg1, h.len);
         let no_payload = |m: HostMsg| {
             if len == 0 {
                 Ok(m)
@@ -215,7 +168,7 @@ impl HostMsg {
             }
         };
         match kind {
-            kind::CMD53_WRITE => {
+            to_model::CMD53_WRITE => {
                 if len as usize > MAX_PAYLOAD {
                     return Err(DecodeError::BadLength(len));
                 }
@@ -226,20 +179,20 @@ impl HostMsg {
                     data: payload.to_vec(),
                 })
             }
-            kind::CMD52_WRITE => no_payload(HostMsg::Cmd52Write {
+            to_model::CMD52_WRITE => no_payload(HostMsg::Cmd52Write {
                 reg: arg0,
                 value: arg1 as u8,
             }),
-            kind::RX_CONSUMED => no_payload(HostMsg::RxConsumed {
+            to_model::RX_CONSUMED => no_payload(HostMsg::RxConsumed {
                 addr: arg0,
                 bytes: arg1,
             }),
-            kind::BAD_ACCESS => no_payload(HostMsg::BadAccess {
+            to_model::BAD_ACCESS => no_payload(HostMsg::BadAccess {
                 addr: arg0,
                 code: arg1,
             }),
-            kind::CARD_RESET => no_payload(HostMsg::CardReset),
-            kind::FUNC_ENABLE => no_payload(HostMsg::FuncEnable(arg0 != 0)),
+            to_model::CARD_RESET => no_payload(HostMsg::CardReset),
+            to_model::FUNC_ENABLE => no_payload(HostMsg::FuncEnable(arg0 != 0)),
             other => Err(DecodeError::UnknownKind(other)),
         }
     }
@@ -254,17 +207,17 @@ impl HostMsg {
                 data,
             } => {
                 let arg1 = u32::from(*block_mode) | (u32::from(*blocks) << 16);
-                let mut v = header(kind::CMD53_WRITE, *addr, arg1, data.len());
+                let mut v = header(to_model::CMD53_WRITE, *addr, arg1, data.len());
                 v.extend_from_slice(data);
                 v
             }
             HostMsg::Cmd52Write { reg, value } => {
-                header(kind::CMD52_WRITE, *reg, u32::from(*value), 0)
+                header(to_model::CMD52_WRITE, *reg, u32::from(*value), 0)
             }
-            HostMsg::RxConsumed { addr, bytes } => header(kind::RX_CONSUMED, *addr, *bytes, 0),
-            HostMsg::BadAccess { addr, code } => header(kind::BAD_ACCESS, *addr, *code, 0),
-            HostMsg::CardReset => header(kind::CARD_RESET, 0, 0, 0),
-            HostMsg::FuncEnable(on) => header(kind::FUNC_ENABLE, u32::from(*on), 0, 0),
+            HostMsg::RxConsumed { addr, bytes } => header(to_model::RX_CONSUMED, *addr, *bytes, 0),
+            HostMsg::BadAccess { addr, code } => header(to_model::BAD_ACCESS, *addr, *code, 0),
+            HostMsg::CardReset => header(to_model::CARD_RESET, 0, 0, 0),
+            HostMsg::FuncEnable(on) => header(to_model::FUNC_ENABLE, u32::from(*on), 0, 0),
         }
     }
 }
@@ -275,7 +228,7 @@ impl ModelMsg {
         match self {
             ModelMsg::RxQueue { reg0, reg1, data } => {
                 let mut v = header(
-                    kind::RX_QUEUE,
+                    from_model::RX_QUEUE,
                     u32::from(*reg0),
                     u32::from(*reg1),
                     data.len(),
@@ -283,40 +236,43 @@ impl ModelMsg {
                 v.extend_from_slice(data);
                 v
             }
-            ModelMsg::SetReg { reg, value } => header(kind::SET_REG, *reg, u32::from(*value), 0),
-            ModelMsg::Irq(on) => header(kind::IRQ, u32::from(*on), 0, 0),
-            ModelMsg::Fault { code, count } => header(kind::FAULT, *code, *count, 0),
+            ModelMsg::SetReg { reg, value } => {
+                header(from_model::SET_REG, *reg, u32::from(*value), 0)
+            }
+            ModelMsg::Irq(on) => header(from_model::IRQ, u32::from(*on), 0, 0),
+            ModelMsg::Fault { code, count } => header(from_model::FAULT, *code, *count, 0),
             ModelMsg::Timing {
                 bytes_per_sec,
                 overhead_ns,
-            } => header(kind::TIMING, *bytes_per_sec, *overhead_ns, 0),
-            ModelMsg::CardPresent(on) => header(kind::CARD_PRESENT, u32::from(*on), 0, 0),
+            } => header(from_model::TIMING, *bytes_per_sec, *overhead_ns, 0),
+            ModelMsg::CardPresent(on) => header(from_model::CARD_PRESENT, u32::from(*on), 0, 0),
         }
     }
 
     /// Decodes a model→host message (for tests and the fake transport).
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let (kind, arg0, arg1, _, payload) = split_frame(buf)?;
+        let (h, payload) = split_frame(buf)?;
+        let (kind, arg0, arg1) = (h.kind, h.arg0, h.arg1);
         Ok(match kind {
-            kind::RX_QUEUE => ModelMsg::RxQueue {
+            from_model::RX_QUEUE => ModelMsg::RxQueue {
                 reg0: arg0 as u8,
                 reg1: arg1 as u8,
                 data: payload.to_vec(),
             },
-            kind::SET_REG => ModelMsg::SetReg {
+            from_model::SET_REG => ModelMsg::SetReg {
                 reg: arg0,
                 value: arg1 as u8,
             },
-            kind::IRQ => ModelMsg::Irq(arg0 != 0),
-            kind::FAULT => ModelMsg::Fault {
+            from_model::IRQ => ModelMsg::Irq(arg0 != 0),
+            from_model::FAULT => ModelMsg::Fault {
                 code: arg0,
                 count: arg1,
             },
-            kind::TIMING => ModelMsg::Timing {
+            from_model::TIMING => ModelMsg::Timing {
                 bytes_per_sec: arg0,
                 overhead_ns: arg1,
             },
-            kind::CARD_PRESENT => ModelMsg::CardPresent(arg0 != 0),
+            from_model::CARD_PRESENT => ModelMsg::CardPresent(arg0 != 0),
             other => return Err(DecodeError::UnknownKind(other)),
         })
     }
@@ -351,7 +307,7 @@ impl CharDev {
             .open(path)?;
         Ok(Self {
             file,
-            buf: vec![0; HEADER_LEN + MAX_PAYLOAD],
+            buf: vec![0; MAX_MESSAGE],
         })
     }
 }
