@@ -1,11 +1,1082 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The bottom half: one kernel thread that does every bus transfer of a chip.
+//! The bottom half: one kernel thread per chip that does every bus transfer after probe.
 //!
-//! It reads RX batches inline when the interrupt wakes it, submits TX batches, and is the
-//! only owner of the flow-control state ([`crate::protocol`]'s buffer counters and sequence
-//! numbers): that state is moved into the thread and is not `Sync`, so no other context can
-//! touch it. Other contexts enqueue requests and wake the thread.
+//! The thread's closure owns everything the chip's flow control depends on: the engine's
+//! [`Bh`] (buffers in use, sequence numbers, toggles, the outstanding command), the bus with
+//! its DMA buffers, the firmware files and the calibration cache, and the recovery state
+//! machine. None of it is reachable from another context: it is moved into the thread and
+//! [`Bh`] is not `Sync` (below, and the compile-fail doctest on `engine::pass::Bh`, which
+//! `cargo test -p bes2600-engine --doc` runs). Other contexts only *ask*, through [`Shared`]:
 //!
-//! The thread itself arrives with the firmware-boot issue; this module holds its place in the
-//! architecture.
+//! - the interrupt handler publishes the byte it read from register 0x001 and wakes the
+//!   thread ([`Shared::interrupt`]);
+//! - a process-context command goes into the one command slot ([`crate::wsm`]) and wakes it.
+//!
+//! The thread's life (docs/bh.md): boot the chip (the firmware download, the WiFi-active
+//! handshake, the startup indication, the configuration), then wait for an interrupt, a command
+//! or a deadline, run engine passes while they report more work, and repeat. A pass that ends
+//! fatally (protocol violation, exception indication, confirm timeout, dead bus) goes to the
+//! recovery state machine ([`Recovery`]), whose actions this file carries out: fail the
+//! waiters, reset the card, boot again, report the link up, or give up.
+
+pub(crate) mod bus;
+pub(crate) mod stats;
+
+use core::cell::Cell;
+
+use kernel::{
+    device::Device,
+    new_mutex,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+        Mutex, //
+    },
+    time::Delta,
+};
+
+pub(crate) use crate::fwio::FirmwareFiles;
+
+use crate::engine::{
+    bus::Clock,
+    cmd::DEFAULT_TIMEOUT_US,
+    pass::{
+        Bh,
+        Config,
+        Events,
+        Fatal,
+        PassReport,
+        TxSource, //
+    },
+    recovery::{
+        Action,
+        Actions,
+        Input,
+        Policy,
+        Recovery,
+        State, //
+    },
+};
+use crate::fwio::{
+    boot_to_firmware,
+    DpdCache, //
+};
+use crate::kernel_ext::{
+    kthread::{
+        Context,
+        Thread,
+        WaitResult,
+        WakerSlot, //
+    },
+    sdio::{
+        CardReset,
+        FunctionRef, //
+    },
+};
+use crate::protocol::{
+    error::Error as ProtocolError,
+    mib::{
+        self,
+        Mib,
+        ReadMib,
+        ReadMibConfirm,
+        SetMib,
+        UseMultiTxConfirm, //
+    },
+    msg::{
+        self,
+        config::StartupIndication,
+        event::Exception,
+        WriteMibConfirm, //
+    },
+    sdio_framing::{
+        reg,
+        Doorbell,
+        SlaveStatus,
+        BLOCK_SIZE, //
+    },
+};
+use crate::wsm;
+
+use self::bus::{
+    Buffers,
+    Latch,
+    MonoClock,
+    SdioBus, //
+};
+use self::stats::{
+    valid_mac,
+    LinkState,
+    MacFmt,
+    MacSource,
+    MibCheck,
+    Shown,
+    Stats,
+    Text, //
+};
+
+/// Longest wait without a wake-up or deadline while the link runs: a pass then polls the
+/// length register, so a lost interrupt costs at most this much latency, not a restart.
+const IDLE_POLL: Delta = Delta::from_secs(1);
+/// Poll interval while waiting for a confirm or the startup indication (an interrupt ends the
+/// wait earlier).
+const SHORT_POLL: Delta = Delta::from_millis(20);
+/// Polls of the status register for MCU_READY before activating WiFi (chip-bus-firmware-bh.md
+/// §7.3 step 2; the vendor polls without limit).
+const MCU_READY_POLLS: u32 = 100;
+/// Interval of those polls.
+const MCU_READY_POLL: Delta = Delta::from_millis(10);
+/// WIFI_ACTIVE doorbell attempts (§7.3 step 3).
+const ACTIVATE_TRIES: u32 = 201;
+/// Interval between them.
+const ACTIVATE_POLL: Delta = Delta::from_millis(25);
+/// Time the firmware has for its startup indication after activation (§6.8 step 3).
+const STARTUP_TIMEOUT_US: u64 = 10_000_000;
+/// Time an own command (bring-up configuration) may take: the engine's command timeout,
+/// which fails it first, and a margin.
+const OWN_COMMAND_TIMEOUT_US: u64 = DEFAULT_TIMEOUT_US + 1_000_000;
+
+/// What the other contexts share with the BH thread: the hand-over points, nothing the flow
+/// control depends on.
+#[pin_data]
+pub(crate) struct Shared {
+    /// The byte the interrupt handler read from register 0x001.
+    latch: Latch,
+    /// Wakes the BH thread (set once the thread runs).
+    waker: WakerSlot,
+    /// The one command slot.
+    #[pin]
+    wsm: wsm::Channel,
+    /// What the BH reports (debugfs reads it).
+    #[pin]
+    stats: Mutex<Stats>,
+    /// Interrupt handler calls.
+    irqs: Atomic<u64>,
+    /// Interrupt handler calls whose read of 0x001 failed.
+    irq_errors: Atomic<u64>,
+}
+
+impl Shared {
+    /// Nothing latched, the link down.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            latch: Latch::new(),
+            waker: WakerSlot::new(),
+            wsm <- wsm::Channel::new(),
+            stats <- new_mutex!(Stats::new(), "bes2600::bh::Shared::stats"),
+            irqs: Atomic::new(0),
+            irq_errors: Atomic::new(0),
+        })
+    }
+
+    /// The interrupt handler's hand-over (docs/interrupt-contract.md): `read` is its read of
+    /// register 0x001, which already deasserted the interrupt. Publishes the byte, then wakes
+    /// the BH; interprets nothing.
+    pub(crate) fn interrupt(&self, read: Result<u8>) {
+        self.irqs.add(1, Relaxed);
+        match read {
+            Ok(byte) => self.latch.publish(byte),
+            Err(_) => self.irq_errors.add(1, Relaxed),
+        }
+        self.waker.wake();
+    }
+
+    /// Wakes the BH thread.
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
+
+    /// Sends `req` on interface `if_id` through the BH and returns its confirm
+    /// ([`wsm::send`]). Process context only.
+    #[expect(dead_code, reason = "the entry point of the mac80211 layer's commands")]
+    pub(crate) fn send<'a, R: wsm::Request<'a>>(&self, req: &R, if_id: u8) -> Result<wsm::Confirm> {
+        wsm::send(&self.wsm, &|| self.wake(), req, if_id)
+    }
+
+    /// Reads MIB `mib_id` of interface `if_id` into `out` ([`wsm::read_mib`]).
+    pub(crate) fn read_mib(&self, mib_id: u16, if_id: u8, out: &mut [u8]) -> Result<usize> {
+        wsm::read_mib(&self.wsm, &|| self.wake(), mib_id, if_id, out)
+    }
+
+    /// Writes `data` to MIB `mib_id` of interface `if_id` ([`wsm::write_mib`]).
+    pub(crate) fn write_mib(&self, mib_id: u16, data: &[u8], if_id: u8) -> Result {
+        wsm::write_mib(&self.wsm, &|| self.wake(), mib_id, data, if_id)
+    }
+
+    /// Runs `f` on the BH's report.
+    pub(crate) fn with_stats<R>(&self, f: impl FnOnce(&Stats) -> R) -> R {
+        f(&self.stats.lock())
+    }
+
+    /// Runs `f` on the BH's report, for writing.
+    pub(crate) fn with_stats_mut<R>(&self, f: impl FnOnce(&mut Stats) -> R) -> R {
+        f(&mut self.stats.lock())
+    }
+
+    /// Interrupt handler calls, and those whose read failed.
+    pub(crate) fn irq_counts(&self) -> (u64, u64) {
+        (self.irqs.load(Relaxed), self.irq_errors.load(Relaxed))
+    }
+
+    /// The device goes away: fails the command in the slot and every later one (`ENODEV`).
+    pub(crate) fn close(&self) {
+        self.wsm.close();
+    }
+}
+
+/// What the BH thread gets from probe.
+pub(crate) struct Params {
+    /// The WLAN function.
+    pub(crate) func: FunctionRef,
+    /// The firmware files, requested at probe.
+    pub(crate) files: FirmwareFiles,
+    /// The MAC address from the device's firmware node, if it has one.
+    pub(crate) node_mac: Option<[u8; 6]>,
+    /// The fallback MAC address derived from the card's identity.
+    pub(crate) derived_mac: [u8; 6],
+}
+
+/// Starts the BH thread of a bound function; it boots the chip at once. The thread stops when
+/// the returned handle is dropped.
+pub(crate) fn start(p: Params, shared: Arc<Shared>) -> Result<Thread<()>> {
+    let dev: ARef<Device> = p.func.function().as_ref().into();
+    let bufs = Buffers::new()?;
+    let state = BhThread {
+        dev,
+        func: p.func,
+        shared: shared.clone(),
+        files: p.files,
+        dpd: DpdCache::new(),
+        bh: Bh::new(Config::default()),
+        bufs,
+        clock: MonoClock::new(),
+        recovery: Recovery::new(Policy::default(), 0),
+        cmds: CmdState {
+            pending: None,
+            sent: Cell::new(None),
+            own_confirm: None,
+            own_rejected: false,
+        },
+        link_up: false,
+        failed_at_us: None,
+        node_mac: p.node_mac,
+        derived_mac: p.derived_mac,
+        mac: None,
+    };
+    let thread = Thread::spawn(fmt!("bes2600-bh"), move |ctx| state.run(ctx))?;
+    shared.waker.set(Some(thread.waker()));
+    Ok(thread)
+}
+
+/// Proof, checked by the compiler in every build of the module, that the engine state the
+/// thread owns is not `Sync`: if [`Bh`] were, both impls below would apply and the call would
+/// be ambiguous. So no `&Bh` can be shared with a second thread; with the state moved into the
+/// thread's closure, the thread is its only writer.
+trait AmbiguousIfSync<A> {
+    /// Anything.
+    fn check() {}
+}
+impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+const _: fn() = || <Bh as AmbiguousIfSync<_>>::check();
+
+/// Who put a command on the bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// The BH itself (bring-up configuration).
+    Own,
+    /// A caller of the command slot, by ticket.
+    Slot(u64),
+}
+
+/// A command the BH will give the engine.
+struct Pending {
+    origin: Origin,
+    msg: KVec<u8>,
+}
+
+/// The command the engine put on the bus.
+#[derive(Clone, Copy)]
+struct Sent {
+    origin: Origin,
+    /// When the engine took it, µs.
+    at_us: u64,
+}
+
+/// The BH's side of the command channel.
+struct CmdState {
+    /// Taken out of the slot (or made by the BH), not yet in a TX batch.
+    pending: Option<Pending>,
+    /// In a TX batch, awaiting its confirm (a `Cell`: the engine's command source records it,
+    /// its event sink completes it, within one pass).
+    sent: Cell<Option<Sent>>,
+    /// The confirm of the BH's own command.
+    own_confirm: Option<Result<KVec<u8>>>,
+    /// The engine refused the BH's own command.
+    own_rejected: bool,
+}
+
+/// Why a command of the BH's own did not complete.
+enum CmdFail {
+    /// The pass ended fatally: recovery is needed.
+    Fatal(Fatal),
+    /// It failed otherwise (refused, timed out, status not success, the thread stops).
+    Failed(Error),
+}
+
+/// Everything the BH thread owns.
+struct BhThread {
+    dev: ARef<Device>,
+    func: FunctionRef,
+    shared: Arc<Shared>,
+    files: FirmwareFiles,
+    dpd: DpdCache,
+    bh: Bh,
+    bufs: Buffers,
+    clock: MonoClock,
+    recovery: Recovery,
+    cmds: CmdState,
+    /// Commands from the slot are accepted.
+    link_up: bool,
+    /// When the failure being recovered from was seen, µs.
+    failed_at_us: Option<u64>,
+    node_mac: Option<[u8; 6]>,
+    derived_mac: [u8; 6],
+    /// The MAC address in use.
+    mac: Option<[u8; 6]>,
+}
+
+impl BhThread {
+    /// The thread's body.
+    fn run(mut self, ctx: &Context<'_>) {
+        let policy = Policy {
+            budget: crate::module_parameters::recovery_budget.value(),
+            ..Policy::default()
+        };
+        self.recovery = Recovery::new(policy, self.clock.now_us());
+        self.publish_state();
+        let first = match self.prepare_first_boot() {
+            Ok(()) => self.boot(ctx),
+            Err(_) => Err(Input::BootFailed),
+        };
+        if !ctx.should_stop() {
+            self.boot_result(first, ctx);
+        }
+        while !ctx.should_stop() {
+            self.step(ctx);
+            self.publish_state();
+        }
+        self.link_down(ENODEV);
+        self.shared.with_stats_mut(|s| s.state = LinkState::Stopped);
+    }
+
+    /// One turn of the loop: serve the running link, or advance recovery.
+    fn step(&mut self, ctx: &Context<'_>) {
+        let now = self.clock.now_us();
+        match self.recovery.state() {
+            State::Running { .. } => self.serve(ctx),
+            // Until the device is bound again; commands fail at once meanwhile.
+            State::Dead => {
+                let _ = ctx.wait();
+            }
+            State::Booting { .. } | State::Backoff { .. } | State::Restarting { .. } => {
+                let actions = self.recovery.poll(now);
+                if actions.is_empty() {
+                    let until = self.recovery.next_deadline().unwrap_or(now);
+                    let _ = ctx.wait_timeout(micros(until.saturating_sub(now)));
+                } else {
+                    self.act(actions, ctx);
+                }
+            }
+        }
+    }
+
+    /// Waits for an interrupt, a command or a deadline, then runs passes while there is work.
+    fn serve(&mut self, ctx: &Context<'_>) {
+        let now = self.clock.now_us();
+        let wait = match self.bh.next_deadline() {
+            Some(d) => micros(d.saturating_sub(now)).min(IDLE_POLL),
+            None => IDLE_POLL,
+        };
+        match ctx.wait_timeout(wait) {
+            WaitResult::Stop => return,
+            WaitResult::Woken => self.shared.with_stats_mut(|s| s.wakeups += 1),
+            WaitResult::Timeout => {}
+        }
+        loop {
+            let r = match self.pass() {
+                Ok(r) => r,
+                // The host cannot be claimed: the function is being unbound.
+                Err(_) => return,
+            };
+            if let Some(f) = r.fatal {
+                self.on_fatal(f, ctx);
+                return;
+            }
+            if !r.more || ctx.should_stop() {
+                return;
+            }
+        }
+    }
+
+    /// One engine pass with the host claimed; the host is released before it returns.
+    fn pass(&mut self) -> Result<PassReport> {
+        self.refill();
+        let now_us = self.clock.now_us();
+        let host = self.func.claim_host()?;
+        let mut bus = SdioBus::new(&host, &mut self.bufs, &self.shared.latch);
+        let mut cmds = Commands {
+            dev: &self.dev,
+            pending: &mut self.cmds.pending,
+            sent: &self.cmds.sent,
+            shared: &self.shared,
+            own_rejected: &mut self.cmds.own_rejected,
+            now_us,
+        };
+        let mut sink = Sink {
+            dev: &self.dev,
+            shared: &self.shared,
+            sent: &self.cmds.sent,
+            own_confirm: &mut self.cmds.own_confirm,
+            clock: &self.clock,
+        };
+        let r = self
+            .bh
+            .pass(&mut bus, &self.clock, &mut cmds, &mut NoData, &mut sink);
+        let latched = bus.latched_used();
+        drop(bus);
+        drop(host);
+        let totals = *self.bh.totals();
+        self.shared.with_stats_mut(|s| {
+            s.passes += 1;
+            s.latched_used += u64::from(latched);
+            s.engine = totals;
+        });
+        Ok(r)
+    }
+
+    /// Moves a command from the slot to the BH while the link is up; drops one whose caller
+    /// gave up before it was sent.
+    fn refill(&mut self) {
+        match &self.cmds.pending {
+            Some(Pending {
+                origin: Origin::Slot(t),
+                ..
+            }) => {
+                if !self.shared.wsm.wanted(*t) {
+                    self.cmds.pending = None;
+                }
+            }
+            Some(_) => {}
+            None => {
+                if self.link_up {
+                    if let Some((ticket, msg)) = self.shared.wsm.fetch() {
+                        self.cmds.pending = Some(Pending {
+                            origin: Origin::Slot(ticket),
+                            msg,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// A pass ended fatally while the link ran: fail the waiters, let recovery decide.
+    fn on_fatal(&mut self, f: Fatal, ctx: &Context<'_>) {
+        self.note_fatal(&f);
+        let now = self.clock.now_us();
+        self.failed_at_us.get_or_insert(now);
+        let err = match f {
+            Fatal::CommandTimeout { .. } | Fatal::ConfirmTimeout { .. } => ETIMEDOUT,
+            _ => ECONNRESET,
+        };
+        self.fail_commands(err);
+        let actions = self.recovery.on_input(Input::from(f), now);
+        self.act(actions, ctx);
+    }
+
+    /// Logs and counts a fatal outcome.
+    fn note_fatal(&mut self, f: &Fatal) {
+        dev_err!(self.dev, "{}\n", Shown(f));
+        self.shared.with_stats_mut(|s| {
+            s.errors.count(f);
+            s.last_fatal = Some(*f);
+        });
+    }
+
+    /// Carries out recovery actions, in their order.
+    fn act(&mut self, actions: Actions, ctx: &Context<'_>) {
+        let mut reset_ok = true;
+        for action in actions.iter() {
+            match action {
+                Action::StopTraffic => self.link_down(ECONNRESET),
+                Action::ResetChip => {
+                    let restarts = self.recovery.restarts();
+                    dev_info!(self.dev, "restart {}: resetting the chip\n", restarts);
+                    self.shared.with_stats_mut(|s| s.restarts = restarts);
+                    reset_ok = self.reset_chip().is_ok();
+                }
+                Action::DownloadFirmware => {
+                    let r = if reset_ok {
+                        self.boot(ctx)
+                    } else {
+                        Err(Input::BootFailed)
+                    };
+                    if ctx.should_stop() {
+                        return;
+                    }
+                    self.boot_result(r, ctx);
+                }
+                // The bring-up configuration is part of every boot; the upper layer (mac80211)
+                // has no state of its own yet to replay.
+                Action::RestoreConfig => {}
+                Action::NotifyUp => self.link_is_up(),
+                Action::NotifyDead => {
+                    dev_err!(
+                        self.dev,
+                        "giving up after {} restarts; the device stays down until it is bound again\n",
+                        self.recovery.restarts()
+                    );
+                    self.link_down(ENETDOWN);
+                }
+            }
+        }
+    }
+
+    /// Feeds the outcome of a boot to recovery and carries out what follows.
+    fn boot_result(&mut self, r: Result<(), Input>, ctx: &Context<'_>) {
+        let input = match r {
+            Ok(()) => {
+                self.shared.with_stats_mut(|s| s.boots += 1);
+                Input::BootOk
+            }
+            Err(input) => {
+                dev_err!(self.dev, "boot failed ({:?})\n", input);
+                self.shared.with_stats_mut(|s| s.errors.boot_failed += 1);
+                let now = self.clock.now_us();
+                self.failed_at_us.get_or_insert(now);
+                input
+            }
+        };
+        let actions = self.recovery.on_input(input, self.clock.now_us());
+        self.act(actions, ctx);
+    }
+
+    /// The link is up: commands are accepted.
+    fn link_is_up(&mut self) {
+        self.link_up = true;
+        self.shared.wsm.set_up(true);
+        let now = self.clock.now_us();
+        match self.failed_at_us.take() {
+            Some(t) => {
+                let took = now.saturating_sub(t);
+                dev_info!(
+                    self.dev,
+                    "recovered: link up {} ms after the failure (restart {})\n",
+                    took / 1000,
+                    self.recovery.restarts()
+                );
+                self.shared
+                    .with_stats_mut(|s| s.last_recovery_us = Some(took));
+            }
+            None => {
+                dev_info!(self.dev, "link up {} ms after probe\n", now / 1000);
+                self.shared.with_stats_mut(|s| s.first_boot_us = Some(now));
+            }
+        }
+    }
+
+    /// The link is down: the waiters fail with `err`, new commands with `ENETDOWN`.
+    fn link_down(&mut self, err: Error) {
+        self.link_up = false;
+        self.fail_commands(err);
+        self.shared.wsm.set_up(false);
+    }
+
+    /// Fails the slot's command the BH holds (queued or on the bus) with `err`.
+    fn fail_commands(&mut self, err: Error) {
+        if let Some(p) = self.cmds.pending.take() {
+            if let Origin::Slot(t) = p.origin {
+                self.shared.wsm.complete(t, Err(err));
+            }
+        }
+        if let Some(Sent {
+            origin: Origin::Slot(t),
+            ..
+        }) = self.cmds.sent.take()
+        {
+            self.shared.wsm.complete(t, Err(err));
+        }
+        self.cmds.own_confirm = None;
+    }
+
+    /// Publishes the recovery state.
+    fn publish_state(&self) {
+        let state = match self.recovery.state() {
+            State::Booting { .. } => LinkState::Booting,
+            State::Running { .. } => LinkState::Running,
+            State::Backoff { .. } => LinkState::Backoff,
+            State::Restarting { .. } => LinkState::Restarting,
+            State::Dead => LinkState::Dead,
+        };
+        let restarts = self.recovery.restarts();
+        self.shared.with_stats_mut(|s| {
+            s.state = state;
+            s.restarts = restarts;
+        });
+    }
+
+    /// Before the first boot: a chip whose firmware already runs (the module was loaded
+    /// before, and the card kept its power) is reset back to its boot ROM.
+    fn prepare_first_boot(&mut self) -> Result {
+        let status = {
+            let host = self.func.claim_host()?;
+            host.read_u8(reg::SLAVE_STATUS)?
+        };
+        if status & (SlaveStatus::MCU_READY | SlaveStatus::WIFI_READY) != 0 {
+            dev_info!(
+                self.dev,
+                "firmware already running (status {:#04x}): resetting the card\n",
+                status
+            );
+            self.reset_chip()?;
+        }
+        Ok(())
+    }
+
+    /// Resets the card (power cycle and new initialisation, as far as the host can), enables
+    /// the function again and clears the engine state.
+    fn reset_chip(&mut self) -> Result {
+        let r = (|| {
+            let host = self.func.claim_host()?;
+            if host.reset_card()? == CardReset::Rescan {
+                // The core removes and detects the card again; this binding ends.
+                return Err(ENODEV);
+            }
+            host.enable_function()?;
+            host.set_block_size(BLOCK_SIZE as u32)
+        })();
+        self.shared.with_stats_mut(|s| s.card_resets += 1);
+        self.shared.latch.clear();
+        self.bh.reset();
+        if let Err(e) = r {
+            dev_err!(self.dev, "card reset failed: {:?}\n", e);
+        }
+        r
+    }
+
+    /// Boots the chip: firmware download, WiFi activation, startup indication, configuration
+    /// (chip-bus-firmware-bh.md §6.6–§6.8, §7.3, §4.4).
+    fn boot(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
+        let report = {
+            // `true` when the interrupt (or another wake) came; `false` on timeout or stop.
+            let mut wait = |d: Delta| ctx.wait_timeout(d) == WaitResult::Woken;
+            boot_to_firmware(&self.func, &self.files, &mut self.dpd, &mut wait, &self.dev)
+        };
+        let report = report.map_err(|e| {
+            dev_err!(self.dev, "firmware boot failed: {:?}\n", e);
+            Input::BootFailed
+        })?;
+        dev_info!(self.dev, "boot: {}\n", report);
+        let version = report.wifi_version;
+        self.shared
+            .with_stats_mut(|s| s.set_version(version.as_str().unwrap_or("").as_bytes()));
+        // Bytes the interrupt handler read during the download belong to the boot ROM.
+        self.shared.latch.clear();
+        // Toggles and sequence numbers start at 0 with the activation.
+        self.bh.reset();
+        self.activate(ctx)?;
+        self.wait_startup(ctx)?;
+        self.configure(ctx)
+    }
+
+    /// The WiFi-active handshake (§7.3): MCU_READY, then the WIFI_ACTIVE doorbell until
+    /// WIFI_READY.
+    fn activate(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
+        let mut status = 0;
+        for _ in 0..MCU_READY_POLLS {
+            if let Ok(s) = self.read_status() {
+                status = s;
+                if s & SlaveStatus::MCU_READY != 0 {
+                    break;
+                }
+            }
+            if ctx.wait_timeout(MCU_READY_POLL) == WaitResult::Stop {
+                return Err(Input::BootFailed);
+            }
+        }
+        if status & SlaveStatus::MCU_READY == 0 {
+            dev_err!(self.dev, "MCU not ready (status {:#04x})\n", status);
+            return Err(Input::BootFailed);
+        }
+        for _ in 0..ACTIVATE_TRIES {
+            let rung = (|| {
+                let host = self.func.claim_host()?;
+                for (r, v) in Doorbell::ring(Doorbell::WIFI_ACTIVE).writes() {
+                    host.write_u8(r, v)?;
+                }
+                host.read_u8(reg::SLAVE_STATUS)
+            })();
+            if let Ok(s) = rung {
+                status = s;
+                if s & SlaveStatus::WIFI_READY != 0 {
+                    return Ok(());
+                }
+            }
+            if ctx.wait_timeout(ACTIVATE_POLL) == WaitResult::Stop {
+                return Err(Input::BootFailed);
+            }
+        }
+        dev_err!(self.dev, "WiFi not ready (status {:#04x})\n", status);
+        Err(Input::BootFailed)
+    }
+
+    /// Register 0x10C.
+    fn read_status(&self) -> Result<u8> {
+        let host = self.func.claim_host()?;
+        host.read_u8(reg::SLAVE_STATUS)
+    }
+
+    /// Runs passes until the startup indication was accepted (§6.8 step 3).
+    fn wait_startup(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
+        let deadline = self.clock.now_us().saturating_add(STARTUP_TIMEOUT_US);
+        loop {
+            let r = self.pass().map_err(|_| Input::BootFailed)?;
+            if let Some(f) = r.fatal {
+                self.note_fatal(&f);
+                return Err(Input::from(f));
+            }
+            if self.bh.is_started() {
+                return Ok(());
+            }
+            if r.more {
+                continue;
+            }
+            if self.clock.now_us() >= deadline {
+                dev_err!(self.dev, "no startup indication within 10 s\n");
+                return Err(Input::BootFailed);
+            }
+            if ctx.wait_timeout(SHORT_POLL) == WaitResult::Stop {
+                return Err(Input::BootFailed);
+            }
+        }
+    }
+
+    /// The bring-up configuration: multi-TX confirm (MIB 0x1024 = 1) on interfaces 0 and 1
+    /// (§4.4, §6.8 step 4), read back on interface 0 as the MIB round trip, and the MAC
+    /// address: the device node's, else the chip's (MIB 0x0000), else the derived one.
+    fn configure(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
+        let mut multi_tx = [None, None];
+        let mut check = None;
+        for if_id in 0..2u8 {
+            let start = self.clock.now_us();
+            let wrote = self.own_write_mib(ctx, UseMultiTxConfirm(1), if_id);
+            let wrote = self.fatal_to_input(wrote)?;
+            if let Err(e) = wrote {
+                dev_warn!(
+                    self.dev,
+                    "multi-TX confirm on interface {}: {:?}\n",
+                    if_id,
+                    e
+                );
+            }
+            if if_id == 0 {
+                let mut buf = [0u8; 4];
+                let read = self.own_read_mib(ctx, mib::id::USE_MULTI_TX_CONF, 0, &mut buf);
+                let read = self.fatal_to_input(read)?;
+                let value = match read {
+                    Ok(4) => Some(u32::from_le_bytes(buf)),
+                    _ => None,
+                };
+                let result = match (wrote, read, value) {
+                    (Err(e), _, _) | (Ok(()), Err(e), _) => Err(e),
+                    (Ok(()), Ok(_), Some(1)) => Ok(()),
+                    _ => Err(EIO),
+                };
+                check = Some(MibCheck {
+                    mib: mib::id::USE_MULTI_TX_CONF,
+                    if_id: 0,
+                    wrote: 1,
+                    read: value,
+                    latency_us: self.clock.now_us().saturating_sub(start),
+                    result,
+                });
+            }
+            if let Some(slot) = multi_tx.get_mut(usize::from(if_id)) {
+                *slot = Some(wrote);
+            }
+        }
+        let mut buf = [0u8; 6];
+        let read = self.own_read_mib(ctx, mib::id::STATION_ID, 0, &mut buf);
+        let chip_mac = match self.fatal_to_input(read)? {
+            Ok(6) => Some(buf),
+            _ => None,
+        };
+        let (mac, source) = match (self.node_mac, chip_mac) {
+            (Some(m), _) if valid_mac(&m) => (m, MacSource::Firmware),
+            (_, Some(m)) if valid_mac(&m) => (m, MacSource::Chip),
+            _ => (self.derived_mac, MacSource::Derived),
+        };
+        if self.mac != Some(mac) {
+            dev_info!(
+                self.dev,
+                "MAC address {} (from the {})\n",
+                MacFmt(&mac),
+                match source {
+                    MacSource::Firmware => "device node",
+                    MacSource::Chip => "chip",
+                    MacSource::Derived => "card identity",
+                }
+            );
+            self.mac = Some(mac);
+        }
+        self.shared.with_stats_mut(|s| {
+            s.multi_tx = multi_tx;
+            s.mib_check = check;
+            s.mac = Some((mac, source));
+        });
+        Ok(())
+    }
+
+    /// Turns a fatal outcome of an own command into the boot's failure; keeps other results.
+    fn fatal_to_input<T>(&mut self, r: Result<T, CmdFail>) -> Result<Result<T>, Input> {
+        match r {
+            Ok(v) => Ok(Ok(v)),
+            Err(CmdFail::Fatal(f)) => {
+                self.note_fatal(&f);
+                Err(Input::from(f))
+            }
+            Err(CmdFail::Failed(e)) if e == ESHUTDOWN || e == ETIMEDOUT => Err(Input::BootFailed),
+            Err(CmdFail::Failed(e)) => Ok(Err(e)),
+        }
+    }
+
+    /// Writes typed MIB `m` on interface `if_id` as the BH's own command.
+    fn own_write_mib<'a, M: Mib<'a>>(
+        &mut self,
+        ctx: &Context<'_>,
+        m: M,
+        if_id: u8,
+    ) -> Result<(), CmdFail> {
+        let req = wsm::encode(&SetMib(m), if_id).map_err(CmdFail::Failed)?;
+        let confirm = self.own_command(ctx, req)?;
+        let (_, c) = msg::decode::<WriteMibConfirm>(&confirm)
+            .map_err(|_| CmdFail::Failed(EPROTO))?;
+        if c.status.is_success() {
+            Ok(())
+        } else {
+            Err(CmdFail::Failed(EINVAL))
+        }
+    }
+
+    /// Reads MIB `mib_id` of interface `if_id` into `out` as the BH's own command.
+    fn own_read_mib(
+        &mut self,
+        ctx: &Context<'_>,
+        mib_id: u16,
+        if_id: u8,
+        out: &mut [u8],
+    ) -> Result<usize, CmdFail> {
+        let req = wsm::encode(&ReadMib { mib_id }, if_id).map_err(CmdFail::Failed)?;
+        let confirm = self.own_command(ctx, req)?;
+        let (_, c) = msg::decode::<ReadMibConfirm<'_>>(&confirm)
+            .map_err(|_| CmdFail::Failed(EPROTO))?;
+        if !c.status.is_success() {
+            return Err(CmdFail::Failed(EINVAL));
+        }
+        if c.mib_id != mib_id {
+            return Err(CmdFail::Failed(EPROTO));
+        }
+        let dst = out
+            .get_mut(..c.data.len())
+            .ok_or(CmdFail::Failed(EOVERFLOW))?;
+        dst.copy_from_slice(c.data);
+        Ok(c.data.len())
+    }
+
+    /// Runs the encoded command `req` as the BH's own and returns its confirm. Only while the
+    /// link is down (the slot is not served meanwhile).
+    fn own_command(&mut self, ctx: &Context<'_>, req: KVec<u8>) -> Result<KVec<u8>, CmdFail> {
+        self.fail_commands(ECONNRESET);
+        self.cmds.pending = Some(Pending {
+            origin: Origin::Own,
+            msg: req,
+        });
+        self.cmds.own_confirm = None;
+        self.cmds.own_rejected = false;
+        let deadline = self.clock.now_us().saturating_add(OWN_COMMAND_TIMEOUT_US);
+        let result = loop {
+            let r = match self.pass() {
+                Ok(r) => r,
+                Err(e) => break Err(CmdFail::Failed(e)),
+            };
+            if let Some(f) = r.fatal {
+                break Err(CmdFail::Fatal(f));
+            }
+            if let Some(c) = self.cmds.own_confirm.take() {
+                break c.map_err(CmdFail::Failed);
+            }
+            if self.cmds.own_rejected {
+                break Err(CmdFail::Failed(EINVAL));
+            }
+            if r.more {
+                continue;
+            }
+            if self.clock.now_us() >= deadline {
+                break Err(CmdFail::Failed(ETIMEDOUT));
+            }
+            if ctx.wait_timeout(SHORT_POLL) == WaitResult::Stop {
+                break Err(CmdFail::Failed(ESHUTDOWN));
+            }
+        };
+        self.cmds.pending = None;
+        if result.is_err() {
+            // Abandoned (the engine forgets it at the reset that follows).
+            self.cmds.sent.set(None);
+        }
+        result
+    }
+}
+
+/// `us` microseconds as a [`Delta`].
+fn micros(us: u64) -> Delta {
+    Delta::from_micros(i64::try_from(us).unwrap_or(i64::MAX))
+}
+
+/// The engine's command source: the one command the BH holds.
+struct Commands<'a> {
+    dev: &'a Device,
+    pending: &'a mut Option<Pending>,
+    sent: &'a Cell<Option<Sent>>,
+    shared: &'a Shared,
+    own_rejected: &'a mut bool,
+    now_us: u64,
+}
+
+impl TxSource for Commands<'_> {
+    fn peek(&mut self) -> Option<&[u8]> {
+        self.pending.as_ref().map(|p| &*p.msg)
+    }
+
+    fn taken(&mut self) {
+        if let Some(p) = self.pending.take() {
+            self.sent.set(Some(Sent {
+                origin: p.origin,
+                at_us: self.now_us,
+            }));
+        }
+    }
+
+    fn rejected(&mut self, error: ProtocolError) {
+        dev_warn!(self.dev, "command refused: {}\n", Shown(error));
+        if let Some(p) = self.pending.take() {
+            match p.origin {
+                Origin::Slot(t) => self.shared.wsm.complete(t, Err(EINVAL)),
+                Origin::Own => *self.own_rejected = true,
+            }
+        }
+    }
+}
+
+/// The engine's data source: empty until the mac80211 layer queues frames.
+struct NoData;
+
+impl TxSource for NoData {
+    fn peek(&mut self) -> Option<&[u8]> {
+        None
+    }
+
+    fn taken(&mut self) {}
+
+    fn rejected(&mut self, _error: ProtocolError) {}
+}
+
+/// Where the engine's events go.
+struct Sink<'a> {
+    dev: &'a Device,
+    shared: &'a Shared,
+    sent: &'a Cell<Option<Sent>>,
+    own_confirm: &'a mut Option<Result<KVec<u8>>>,
+    clock: &'a MonoClock,
+}
+
+impl Events for Sink<'_> {
+    fn firmware_up(&mut self, ind: &StartupIndication) {
+        dev_info!(
+            self.dev,
+            "firmware up: {} input buffers of {} bytes, hardware {:#06x}/{:#06x}, type {}, \
+             API {:#06x}, build {}, version {}, capabilities {:#06x}, \"{}\"\n",
+            ind.num_inp_ch_bufs,
+            ind.size_inp_ch_buf,
+            ind.hardware_id,
+            ind.hardware_sub_id,
+            ind.firmware_type,
+            ind.firmware_api_ver,
+            ind.firmware_build,
+            ind.firmware_version,
+            ind.firmware_cap,
+            Text(ind.label_bytes())
+        );
+        self.shared.with_stats_mut(|s| s.startup = Some(*ind));
+    }
+
+    fn command_done(&mut self, confirm: &[u8]) {
+        let now = self.clock.now_us();
+        let Some(sent) = self.sent.take() else {
+            return;
+        };
+        let copy = KVec::from_elem(0u8, confirm.len(), GFP_KERNEL).map(|mut v| {
+            v.copy_from_slice(confirm);
+            v
+        });
+        self.shared.with_stats_mut(|s| {
+            s.confirm_latency.add(now.saturating_sub(sent.at_us));
+        });
+        match sent.origin {
+            Origin::Own => *self.own_confirm = Some(copy.map_err(|_| ENOMEM)),
+            Origin::Slot(t) => self.shared.wsm.complete(t, copy.map_err(|_| ENOMEM)),
+        }
+    }
+
+    fn tx_confirm(&mut self, _confirm: &[u8]) {}
+
+    fn indication(&mut self, _msg: &[u8]) {}
+
+    fn exception(&mut self, m: &[u8]) {
+        match msg::decode::<Exception>(m) {
+            Ok((_, e)) => {
+                let reg = |i: usize| e.regs.get(i).copied().unwrap_or(0);
+                let kind = match e.reason {
+                    0 => "undefined instruction",
+                    1 => "prefetch abort",
+                    2 => "data abort",
+                    3 => "unknown",
+                    _ => "assert",
+                };
+                dev_err!(
+                    self.dev,
+                    "firmware exception: {} (reason {:#x}), pc {:#010x}, lr {:#010x}, sp {:#010x}, \
+                     \"{}\" r1 {}\n",
+                    kind,
+                    e.reason,
+                    reg(15),
+                    reg(14),
+                    reg(13),
+                    Text(e.file_name()),
+                    reg(1)
+                );
+            }
+            Err(_) => dev_err!(
+                self.dev,
+                "firmware exception ({} bytes, not decodable)\n",
+                m.len()
+            ),
+        }
+    }
+}

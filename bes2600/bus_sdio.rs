@@ -1,17 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! SDIO bus glue: binds to the BES2600's WLAN function and owns it while bound.
+//!
+//! Probe enables function 1 with 512-byte blocks, requests the firmware files, builds the
+//! state shared with the BH ([`bh::Shared`]), creates the debugfs directory and starts the BH
+//! thread, which boots the chip in the background. The interrupt handler does what
+//! docs/interrupt-contract.md says and nothing else. Unbind closes the command channel (every
+//! waiter fails with `ENODEV`), stops the BH thread, removes debugfs and disables the function.
+//!
+//! What the platform may describe, and what is used of it:
+//!
+//! - the MAC address: `local-mac-address` or `mac-address` of the function's firmware node;
+//!   else the chip's own (read by the BH from MIB 0x0000); else one derived from the card's
+//!   identity ([`derive_mac`]). The 7.3 kernel crate has no `of_get_mac_address()` (which
+//!   would also read an nvmem cell) and no access to the parent (card) device's node, which
+//!   is where the PineTab2's device tree puts the chip (`reg = <0>`); a node for function 1
+//!   (`reg = <1>`) is read, the card's is not.
+//! - the wake-up and power GPIOs (`wakeup-gpios`, `reset-gpios`, `powerup-gpios`) and
+//!   regulators are not used: the 7.3 kernel crate has no GPIO consumer API, the PineTab2
+//!   wires no power GPIO, and the polarity of its wake line is unknown
+//!   (chip-bus-firmware-bh.md §7.2). The chip is never put to sleep (docs/bh.md).
 
 use kernel::{
-    device::Core,
-    prelude::*, //
+    device::{
+        Core,
+        Device, //
+    },
+    new_mutex,
+    prelude::*,
+    sync::{
+        Arc,
+        Mutex, //
+    },
 };
 
-use crate::kernel_ext::sdio;
-use crate::protocol::sdio_ids::{
-    DEVICE_BES2600,
-    VENDOR_BESTECHNIC,
-    WLAN_FUNCTION, //
+use crate::bh::{
+    self,
+    stats::valid_mac,
+    FirmwareFiles,
+    Shared, //
+};
+use crate::debugfs::Debugfs;
+use crate::kernel_ext::{
+    kthread::Thread,
+    sdio::{
+        self,
+        FunctionRef, //
+    },
+};
+use crate::protocol::{
+    crc32::crc32,
+    sdio_framing::{
+        reg,
+        BLOCK_SIZE, //
+    },
+    sdio_ids::{
+        DEVICE_BES2600,
+        VENDOR_BESTECHNIC,
+        WLAN_FUNCTION, //
+    },
 };
 
 crate::sdio_device_table!(
@@ -23,15 +70,40 @@ crate::sdio_device_table!(
 /// The SDIO driver of the BES2600.
 pub(crate) struct Bes2600Sdio;
 
+/// What runs while the function is bound; stopped at unbind.
+struct Running {
+    /// The BH thread (stopped and joined when dropped).
+    thread: Thread<()>,
+    /// The debugfs directory.
+    _debugfs: Option<Debugfs>,
+}
+
 /// What the driver keeps for a bound WLAN function.
-///
-/// For now only proof that probe ran: firmware download, the BH thread and the mac80211
-/// registration are added by the issues that build them.
+#[pin_data]
 pub(crate) struct BoundFunction {
     /// Function number, for the log line at unbind.
     number: u32,
+    /// What the interrupt handler and process context share with the BH.
+    shared: Arc<Shared>,
+    /// The BH thread and debugfs, until unbind.
+    #[pin]
+    running: Mutex<Option<Running>>,
 }
 
+impl BoundFunction {
+    /// Closes the command channel, stops the BH, removes debugfs (in this order: a debugfs
+    /// write waiting for a confirm returns once the channel is closed, and debugfs waits for
+    /// it).
+    fn stop(&self) {
+        self.shared.close();
+        let running = self.running.lock().take();
+        if let Some(r) = running {
+            drop(r.thread);
+        }
+    }
+}
+
+#[vtable]
 impl sdio::Driver for Bes2600Sdio {
     type IdInfo = ();
     type Data<'bound> = BoundFunction;
@@ -42,18 +114,27 @@ impl sdio::Driver for Bes2600Sdio {
         func: &'bound sdio::Function<Core<'_>>,
         _id_info: &'bound Self::IdInfo,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        let number = func.number();
-        // The SDIO core probes each function separately; only the WLAN function is ours.
-        let result = if number == u32::from(WLAN_FUNCTION) {
-            claim_function(func)
-        } else {
-            // Only function 1 carries WLAN; leave any other to other drivers.
-            Err(ENODEV)
-        };
-        result.map(|()| BoundFunction { number })
+        pin_init::pin_init_scope(move || {
+            let number = func.number();
+            // The SDIO core probes each function separately; only function 1 carries WLAN.
+            if number != u32::from(WLAN_FUNCTION) {
+                return Err(ENODEV);
+            }
+            claim_function(func)?;
+            let started = start(func).inspect_err(|_| {
+                // Whatever failed has said why; leave the function as probe found it.
+                let _ = func.claim_host().disable_function();
+            })?;
+            Ok(try_pin_init!(BoundFunction {
+                number,
+                shared: started.0,
+                running <- new_mutex!(Some(started.1), "bes2600::bus_sdio::running"),
+            }? Error))
+        })
     }
 
     fn unbind<'bound>(func: &'bound sdio::Function<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        this.stop();
         let host = func.claim_host();
         if let Err(err) = host.disable_function() {
             dev_warn!(
@@ -65,11 +146,16 @@ impl sdio::Driver for Bes2600Sdio {
         }
         dev_info!(func.as_ref(), "unbound\n");
     }
+
+    /// Reads register 0x001 once (which deasserts the chip's level interrupt), hands the byte
+    /// to the BH and wakes it (docs/interrupt-contract.md). Nothing else: the BH owns the
+    /// meaning of the byte.
+    fn interrupt(host: &sdio::Host<'_>, this: Pin<&Self::Data<'_>>) {
+        this.shared.interrupt(host.read_u8(reg::RX_LEN));
+    }
 }
 
-/// Enables the WLAN function, leaving the block size at the SDIO core's default.
-///
-/// The chip's framing assumes 512-byte blocks; the core default is min(512, card, host).
+/// Enables the WLAN function with 512-byte blocks, the unit of the chip's framing.
 fn claim_function(func: &sdio::Function<Core<'_>>) -> Result {
     let host = func.claim_host();
     host.enable_function().inspect_err(|err| {
@@ -79,6 +165,16 @@ fn claim_function(func: &sdio::Function<Core<'_>>) -> Result {
             func.number(),
             err
         );
+    })?;
+    host.set_block_size(BLOCK_SIZE as u32).inspect_err(|err| {
+        dev_err!(
+            func.as_ref(),
+            "block size {} refused (max {}): {:?}\n",
+            BLOCK_SIZE,
+            func.max_block_size(),
+            err
+        );
+        let _ = host.disable_function();
     })?;
     dev_info!(
         func.as_ref(),
@@ -90,4 +186,53 @@ fn claim_function(func: &sdio::Function<Core<'_>>) -> Result {
         func.max_block_size()
     );
     Ok(())
+}
+
+/// The firmware files, the shared state, debugfs and the BH thread (started last: nothing
+/// fails after it).
+fn start(func: &sdio::Function<Core<'_>>) -> Result<(Arc<Shared>, Running)> {
+    let dev: &Device = func.as_ref();
+    let files = FirmwareFiles::request(dev)?;
+    let shared = Arc::pin_init(Shared::new(), GFP_KERNEL)?;
+    let debugfs = Debugfs::new(dev, shared.clone())
+        .inspect_err(|e| dev_warn!(dev, "no debugfs directory: {:?}\n", e))
+        .ok();
+    let params = bh::Params {
+        func: FunctionRef::new(func)?,
+        files,
+        node_mac: node_mac(dev),
+        derived_mac: derive_mac(dev.name().to_bytes(), func.vendor(), func.device_id()),
+    };
+    let thread = bh::start(params, shared.clone())?;
+    Ok((
+        shared,
+        Running {
+            thread,
+            _debugfs: debugfs,
+        },
+    ))
+}
+
+/// The MAC address of the function's firmware node (device tree or ACPI/software node), if
+/// it has a valid one.
+fn node_mac(dev: &Device) -> Option<[u8; 6]> {
+    let node = dev.fwnode()?;
+    [c"local-mac-address", c"mac-address"]
+        .into_iter()
+        .filter_map(|name| node.property_read::<[u8; 6]>(name).optional())
+        .find(valid_mac)
+}
+
+/// A MAC address that stays the same across boots of one machine: locally administered,
+/// unicast, derived from the SDIO function's device name (the host's index, fixed by the
+/// device tree's `mmc` alias on a board with a soldered card, and the card's address) and its
+/// vendor and device ids. Used only when neither the platform nor the chip provides one.
+/// Two identical boards give the same address; the chip's or the platform's is preferred.
+pub(crate) fn derive_mac(name: &[u8], vendor: u16, device: u16) -> [u8; 6] {
+    let [h0, h1, h2, h3] = crc32(name).to_le_bytes();
+    let [v0, v1] = vendor.to_le_bytes();
+    let [d0, d1] = device.to_le_bytes();
+    let [g0, g1, g2, g3] = crc32(&[h0, h1, h2, h3, v0, v1, d0, d1]).to_le_bytes();
+    // Bit 1 of the first byte: locally administered; bit 0 clear: unicast.
+    [(g0 & 0xfc) | 0x02, g1, g2, g3, h0, h1]
 }

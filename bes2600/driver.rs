@@ -15,6 +15,7 @@
 //! - [`bh`]: the single bottom-half thread that does every bus transfer and alone owns the
 //!   chip's flow-control state.
 //! - [`wsm`]: the command layer on top of the pure protocol code in [`protocol`].
+//! - [`debugfs`]: what the BH reports, and a MIB round trip on demand.
 //! - [`mac80211`]: the `ieee80211_ops` the stack calls.
 //!
 //! All `unsafe` code lives in `rust/` (the [`kernel_ext`] module), behind safe abstractions.
@@ -28,19 +29,21 @@
 pub mod kernel_ext;
 
 #[forbid(unsafe_code)]
-mod bus_sdio;
-#[forbid(unsafe_code)]
-mod fwio;
-#[forbid(unsafe_code)]
 mod bh;
 #[forbid(unsafe_code)]
-mod wsm;
+mod bus_sdio;
 #[forbid(unsafe_code)]
-mod mac80211;
+mod debugfs;
 #[forbid(unsafe_code)]
 pub mod engine;
 #[forbid(unsafe_code)]
+mod fwio;
+#[forbid(unsafe_code)]
+mod mac80211;
+#[forbid(unsafe_code)]
 pub mod protocol;
+#[forbid(unsafe_code)]
+mod wsm;
 
 #[cfg(CONFIG_KUNIT)]
 #[forbid(unsafe_code)]
@@ -56,4 +59,11 @@ module_sdio_driver! {
         "bes2600/best2002_fw_boot_sdio.bin",
         "bes2600/best2002_fw_sdio.bin",
     ],
+    params: {
+        recovery_budget: u32 {
+            default: 5,
+            description: "Chip restarts allowed before the device is given up; the count is \
+                forgiven after 60 s of running without a failure",
+        },
+    },
 }

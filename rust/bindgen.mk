@@ -45,6 +45,7 @@ bes2600_bindgen_allow := \
 	--allowlist-function 'mmc_(alloc|add|remove|free)_host' \
 	--allowlist-function 'mmc_request_done' \
 	--allowlist-function 'mmc_detect_change' \
+	--allowlist-function 'mmc_hw_reset' \
 	--allowlist-function 'sg_copy_(to|from)_buffer' \
 	--allowlist-type 'sdio_.*' \
 	--allowlist-type 'bes2600_.*' \

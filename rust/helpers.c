@@ -11,15 +11,9 @@
 #include <linux/mmc/sdio.h>
 #include <linux/mmc/sdio_func.h>
 #include <linux/scatterlist.h>
+#include <linux/sched.h>
 
 #include "helpers.h"
-
-struct sdio_driver *bes2600_helper_sdio_func_driver(struct sdio_func *func)
-{
-	struct device_driver *drv = READ_ONCE(func->dev.driver);
-
-	return drv ? container_of(drv, struct sdio_driver, drv) : NULL;
-}
 
 /* CMD53 argument fields (SDIO Simplified Specification, section 5.3). */
 #define CMD53_WRITE		BIT(31)
@@ -91,43 +85,12 @@ int bes2600_helper_sdio_io_rw_extended(struct sdio_func *func, bool write,
 	return 0;
 }
 
-void *bes2600_helper_mmc_priv(struct mmc_host *host)
+void bes2600_helper_set_current_state(unsigned int state)
 {
-	return mmc_priv(host);
+	set_current_state(state);
 }
 
-void bes2600_helper_mmc_host_configure(struct mmc_host *host,
-				       const struct mmc_host_ops *ops,
-				       const struct bes2600_mmc_host_config *config)
+void bes2600_helper___set_current_state(unsigned int state)
 {
-	host->ops = ops;
-	host->f_min = config->f_min;
-	host->f_max = config->f_max;
-	host->ocr_avail = config->ocr_avail;
-	host->caps = config->caps;
-	host->caps2 = config->caps2;
-	host->max_segs = min_t(unsigned int, config->max_segs, USHRT_MAX);
-	host->max_seg_size = config->max_seg_size;
-	host->max_blk_size = config->max_blk_size;
-	host->max_blk_count = config->max_blk_count;
-	host->max_req_size = config->max_req_size;
-}
-
-static int bes2600_match_func_num(struct device *dev, const void *data)
-{
-	return dev_to_sdio_func(dev)->num == *(const unsigned int *)data;
-}
-
-struct sdio_func *bes2600_helper_mmc_host_get_func(struct mmc_host *host, unsigned int num)
-{
-	struct device *card_dev, *func_dev = NULL;
-
-	/* The card is the host's only child; an SDIO card's children are its functions. */
-	card_dev = device_find_any_child(&host->class_dev);
-	if (!card_dev)
-		return NULL;
-	if (mmc_card_sdio(container_of(card_dev, struct mmc_card, dev)))
-		func_dev = device_find_child(card_dev, &num, bes2600_match_func_num);
-	put_device(card_dev);
-	return func_dev ? dev_to_sdio_func(func_dev) : NULL;
+	__set_current_state(state);
 }

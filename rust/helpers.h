@@ -12,11 +12,7 @@
 struct mmc_host;
 struct mmc_host_ops;
 struct module;
-struct sdio_driver;
 struct sdio_func;
-
-/* The driver @func is bound to, or NULL. */
-struct sdio_driver *bes2600_helper_sdio_func_driver(struct sdio_func *func);
 
 /*
  * One CMD53 (IO_RW_EXTENDED) on @func with the 17-bit register address field
@@ -30,6 +26,11 @@ struct sdio_driver *bes2600_helper_sdio_func_driver(struct sdio_func *func);
 int bes2600_helper_sdio_io_rw_extended(struct sdio_func *func, bool write,
 				       unsigned int addr, bool incr_addr, u8 *buf,
 				       unsigned int blocks, unsigned int blksz);
+
+/*
+ * The test bench's helpers (rust/mmc_host.rs), defined in helpers_bench.c, which only
+ * bes2600_vsdio.ko links. The driver module never calls them.
+ */
 
 /* What rust/mmc_host.rs sets in a struct mmc_host before mmc_add_host(). */
 struct bes2600_mmc_host_config {
@@ -59,5 +60,21 @@ void bes2600_helper_mmc_host_configure(struct mmc_host *host,
  * when there is no card or the function is not registered yet.
  */
 struct sdio_func *bes2600_helper_mmc_host_get_func(struct mmc_host *host, unsigned int num);
+
+/* The number of function interrupt handlers claimed on @host's card. */
+unsigned int bes2600_helper_mmc_host_sdio_irqs(struct mmc_host *host);
+
+/*
+ * Whether @func is still linked to its card as a child device. device_del()
+ * unlinks a function before it releases the function's managed resources, so a
+ * devres action added before a check that returns true runs at the deletion.
+ */
+bool bes2600_helper_sdio_func_linked(struct sdio_func *func);
+
+/* set_current_state(): sets the current task's state, then a full memory barrier. */
+void bes2600_helper_set_current_state(unsigned int state);
+
+/* __set_current_state(): sets the current task's state, no barrier. */
+void bes2600_helper___set_current_state(unsigned int state);
 
 #endif /* BES2600_RUST_HELPERS_H */

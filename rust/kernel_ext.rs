@@ -10,6 +10,8 @@
 //! at its root; the macros refer to them as `$crate::kernel_ext`.
 
 pub mod bindings;
+pub mod firmware;
+pub mod kthread;
 pub mod sdio;
 
 // The test bench's abstractions (a host controller and the model's character device) are

@@ -4,16 +4,22 @@
 //!
 //! C header: [`include/linux/miscdevice.h`](srctree/include/linux/miscdevice.h).
 //!
-//! The in-tree `kernel::miscdevice` has no `poll` operation and gives `read_iter` no access to
-//! the file's flags (`O_NONBLOCK`), and a device that userspace waits on needs both. This is the
-//! same registration with the classic `read`/`write` operations and `poll`, and with data shared
-//! by all opens ([`FileOps::Shared`]) that the registration owns.
+//! Why not the in-tree `kernel::miscdevice` (Linux 7.3): its `MiscDevice` trait offers `open`,
+//! `release`, `mmap`, `read_iter`, `write_iter`, `ioctl`, `compat_ioctl` and `show_fdinfo`, and
+//! builds the `file_operations` itself, so a user cannot add a `poll` operation, and the
+//! chip model's device must be pollable (it waits on it with `poll()` next to its netlink socket).
+//! Its `Kiocb` also exposes no flags (neither `IOCB_NOWAIT` nor the file's `O_NONBLOCK`) without
+//! `unsafe`, and a `MiscDeviceRegistration` carries no data for `open` to reach. This file is the
+//! same registration with the classic `read`/`write` operations, `poll`, the file's flags (through
+//! `kernel::fs::File`), and data shared by all opens ([`FileOps::Shared`]) that the registration
+//! owns. Everything else comes from the `kernel` crate (`File`, `PollTable`, `UserSlice`).
 
 use core::marker::PhantomData;
 
 use kernel::{
     bindings,
     error::{
+        from_result,
         to_result,
         VTABLE_DEFAULT_ERROR, //
     },
@@ -145,37 +151,41 @@ impl<T: FileOps> Registration<T> {
         &self.shared
     }
 
+    /// # Safety
+    ///
+    /// `inode` and `file` must be passed by `misc_open()` to the `open` of [`Self::FOPS`], with
+    /// the file's private data set to the `struct miscdevice` of a `Registration<T>`.
     unsafe extern "C" fn open_callback(
         inode: *mut bindings::inode,
         file: *mut bindings::file,
     ) -> c_int {
-        // SAFETY: `misc_open()` sets the private data to our `struct miscdevice` before calling
-        // `open`, and holds the lock that `misc_deregister()` takes, so the registration is alive.
-        let misc = unsafe { (*file).private_data }.cast::<bindings::miscdevice>();
-        // SAFETY: `misc` is the `misc` field of a `Registration<T>` (the only ones with these
-        // file operations).
-        let this =
-            unsafe { &*kernel::container_of!(Opaque::cast_from(misc).cast_mut(), Self, misc) };
-        // SAFETY: `inode` and `file` are valid for an open in progress. `stream_open()` makes the
-        // file positionless, so reads and writes never take `f_pos_lock`.
-        let ret = unsafe { bindings::stream_open(inode, file) };
-        if ret != 0 {
-            return ret;
-        }
-        // SAFETY: The file is valid for the duration of the call, and is not yet visible to any
-        // `fdget_pos()`.
-        let f = unsafe { File::from_raw_file(file) };
-        match T::open(&this.shared, f) {
-            Ok(open) => {
-                // SAFETY: `open` owns the private data; the other callbacks read it back as
-                // `T::Open`, and `release` reclaims it.
-                unsafe { (*file).private_data = open.into_foreign() };
-                0
-            }
-            Err(err) => err.to_errno(),
-        }
+        from_result(|| {
+            // SAFETY: `misc_open()` sets the private data to our `struct miscdevice` before
+            // calling `open`, and holds the lock that `misc_deregister()` takes, so the
+            // registration is alive.
+            let misc = unsafe { (*file).private_data }.cast::<bindings::miscdevice>();
+            // SAFETY: `misc` is the `misc` field of a `Registration<T>` (the only ones with these
+            // file operations).
+            let this =
+                unsafe { &*kernel::container_of!(Opaque::cast_from(misc).cast_mut(), Self, misc) };
+            // SAFETY: `inode` and `file` are valid for an open in progress. `stream_open()` makes
+            // the file positionless, so reads and writes never take `f_pos_lock`.
+            to_result(unsafe { bindings::stream_open(inode, file) })?;
+            // SAFETY: The file is valid for the duration of the call, and is not yet visible to
+            // any `fdget_pos()`.
+            let f = unsafe { File::from_raw_file(file) };
+            let open = T::open(&this.shared, f)?;
+            // SAFETY: `open` owns the private data; the other callbacks read it back as
+            // `T::Open`, and `release` reclaims it.
+            unsafe { (*file).private_data = open.into_foreign() };
+            Ok(0)
+        })
     }
 
+    /// # Safety
+    ///
+    /// `file` must be passed by the VFS to the `release` of [`Self::FOPS`], after a successful
+    /// [`open_callback`](Self::open_callback) of the same file.
     unsafe extern "C" fn release_callback(
         _inode: *mut bindings::inode,
         file: *mut bindings::file,
@@ -188,6 +198,8 @@ impl<T: FileOps> Registration<T> {
         0
     }
 
+    /// What the open of `file` keeps.
+    ///
     /// # Safety
     ///
     /// `file` must be an open file of this device, valid for `'a`.
@@ -199,46 +211,58 @@ impl<T: FileOps> Registration<T> {
         unsafe { T::Open::borrow((*file).private_data) }
     }
 
+    /// # Safety
+    ///
+    /// `file` must be passed by the VFS to the `read` of [`Self::FOPS`] on an open file of this
+    /// device, and `buf` be the user pointer of that `read()` call.
     unsafe extern "C" fn read_callback(
         file: *mut bindings::file,
         buf: *mut c_char,
         count: usize,
         _pos: *mut bindings::loff_t,
     ) -> isize {
-        // SAFETY: The VFS calls `read` on an open file of this device.
-        let open = unsafe { Self::open_data(file) };
-        let out = UserSlice::new(UserPtr::from_ptr(buf.cast()), count).writer();
-        // SAFETY: The file is valid for the call; it is a stream, so no `fdget_pos()` holds a
-        // position without its lock.
-        let f = unsafe { File::from_raw_file(file) };
-        match T::read(open, f, out) {
-            Ok(n) => isize::try_from(n).unwrap_or(isize::MAX),
-            Err(err) => err.to_errno() as isize,
-        }
+        from_result(|| {
+            // SAFETY: By the safety requirements `file` is an open file of this device.
+            let open = unsafe { Self::open_data(file) };
+            let out = UserSlice::new(UserPtr::from_ptr(buf.cast()), count).writer();
+            // SAFETY: The file is valid for the call; it is a stream, so no `fdget_pos()` holds a
+            // position without its lock.
+            let f = unsafe { File::from_raw_file(file) };
+            let n = T::read(open, f, out)?;
+            Ok(isize::try_from(n).unwrap_or(isize::MAX))
+        })
     }
 
+    /// # Safety
+    ///
+    /// `file` must be passed by the VFS to the `write` of [`Self::FOPS`] on an open file of this
+    /// device, and `buf` be the user pointer of that `write()` call.
     unsafe extern "C" fn write_callback(
         file: *mut bindings::file,
         buf: *const c_char,
         count: usize,
         _pos: *mut bindings::loff_t,
     ) -> isize {
-        // SAFETY: The VFS calls `write` on an open file of this device.
-        let open = unsafe { Self::open_data(file) };
-        let input = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), count).reader();
-        // SAFETY: As in `read_callback`.
-        let f = unsafe { File::from_raw_file(file) };
-        match T::write(open, f, input) {
-            Ok(n) => isize::try_from(n).unwrap_or(isize::MAX),
-            Err(err) => err.to_errno() as isize,
-        }
+        from_result(|| {
+            // SAFETY: By the safety requirements `file` is an open file of this device.
+            let open = unsafe { Self::open_data(file) };
+            let input = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), count).reader();
+            // SAFETY: As in `read_callback`.
+            let f = unsafe { File::from_raw_file(file) };
+            let n = T::write(open, f, input)?;
+            Ok(isize::try_from(n).unwrap_or(isize::MAX))
+        })
     }
 
+    /// # Safety
+    ///
+    /// `file` must be passed by the VFS to the `poll` of [`Self::FOPS`] on an open file of this
+    /// device, and `table` be that call's poll table (or null).
     unsafe extern "C" fn poll_callback(
         file: *mut bindings::file,
         table: *mut bindings::poll_table_struct,
     ) -> c_uint {
-        // SAFETY: The VFS calls `poll` on an open file of this device.
+        // SAFETY: By the safety requirements `file` is an open file of this device.
         let open = unsafe { Self::open_data(file) };
         // SAFETY: `table` is null or a valid poll table for the duration of the call.
         let table = unsafe { PollTable::from_raw(table) };

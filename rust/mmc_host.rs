@@ -5,10 +5,12 @@
 //! C headers: [`include/linux/mmc/host.h`](srctree/include/linux/mmc/host.h),
 //! [`include/linux/mmc/core.h`](srctree/include/linux/mmc/core.h).
 //!
-//! A host driver implements [`HostOps`] and registers a host with [`Registration::new`]. The MMC
-//! core then powers the slot with [`HostOps::set_ios`], probes it with commands sent through
-//! [`HostOps::request`], and, when it finds a card, registers the card (and for SDIO its
-//! functions) on the matching bus, where card and function drivers bind as usual.
+//! A host driver implements [`HostOps`] and registers a host with [`Registration::new`], below a
+//! bound parent device; the registration is device-managed ([`Devres`]), so it cannot outlive
+//! the parent's binding. The MMC core then powers the slot with [`HostOps::set_ios`], probes it
+//! with commands sent through [`HostOps::request`], and, when it finds a card, registers the
+//! card (and for SDIO its functions) on the matching bus, where card and function drivers bind as
+//! usual.
 //!
 //! Every request handed to [`HostOps::request`] is a [`Request`]: an owned token that must be
 //! completed exactly once. [`Request::complete`] hands it back to the core; it may be called from
@@ -23,12 +25,17 @@ use core::{
 
 use kernel::{
     device,
-    error::to_result,
+    devres::Devres,
+    error::{
+        from_result,
+        to_result, //
+    },
     ffi::{
         c_int,
         c_void, //
     },
     prelude::*,
+    sync::aref::ARef,
     types::{
         ForeignOwnable,
         Opaque, //
@@ -37,7 +44,13 @@ use kernel::{
 
 use super::{
     bindings,
-    sdio::FunctionIo, //
+    sdio::{
+        Function,
+        FunctionIo,
+        IrqHandler,
+        UnboundClaim,
+        Watched, //
+    },
 };
 
 /// Host capability bits (`MMC_CAP_*`), for [`Config::caps`].
@@ -164,6 +177,8 @@ pub trait HostOps: Sized + 'static {
 pub struct Host(Opaque<bindings::mmc_host>);
 
 impl Host {
+    /// The host at `ptr`.
+    ///
     /// # Safety
     ///
     /// `ptr` must satisfy the type invariant for the lifetime `'a`.
@@ -173,6 +188,7 @@ impl Host {
         unsafe { &*ptr.cast::<Self>() }
     }
 
+    /// The raw `struct mmc_host`.
     fn as_raw(&self) -> *mut bindings::mmc_host {
         self.0.get()
     }
@@ -185,6 +201,13 @@ impl Host {
         // SAFETY: By the type invariant the host is valid and added, so its SDIO interrupt work
         // is initialised; `sdio_signal_irq()` only sets a flag and queues that work.
         unsafe { bindings::sdio_signal_irq(self.as_raw()) }
+    }
+
+    /// How many function interrupt handlers are claimed on the host's card (`sdio_irqs`), for
+    /// test benches that check handlers are released.
+    pub fn claimed_sdio_irqs(&self) -> u32 {
+        // SAFETY: By the type invariant the host is valid; the helper only reads the counter.
+        unsafe { bindings::bes2600_helper_mmc_host_sdio_irqs(self.as_raw()) }
     }
 
     /// Tells the core that a card may have been inserted or removed; it rescans the slot after
@@ -224,6 +247,7 @@ pub enum PowerMode {
 pub struct Ios(Opaque<bindings::mmc_ios>);
 
 impl Ios {
+    /// The settings.
     fn get(&self) -> &bindings::mmc_ios {
         // SAFETY: `Ios` is only handed out by `set_ios_callback`, where the core passes a valid
         // `struct mmc_ios` that does not change during the call.
@@ -272,6 +296,7 @@ const RSP_BUSY: u32 = bindings::MMC_RSP_BUSY;
 pub struct Command(Opaque<bindings::mmc_command>);
 
 impl Command {
+    /// The raw `struct mmc_command`.
     fn raw(&self) -> *mut bindings::mmc_command {
         self.0.get()
     }
@@ -343,6 +368,7 @@ pub enum Direction {
 pub struct Data(Opaque<bindings::mmc_data>);
 
 impl Data {
+    /// The raw `struct mmc_data`.
     fn raw(&self) -> *mut bindings::mmc_data {
         self.0.get()
     }
@@ -446,16 +472,19 @@ pub struct Request {
 unsafe impl Send for Request {}
 
 impl Request {
+    /// The raw `struct mmc_request`.
     fn raw(&self) -> *mut bindings::mmc_request {
         self.mrq.as_ptr()
     }
 
+    /// The command `cmd` of this request (`cmd`, `sbc` or `stop`), if set.
     fn command_at(&self, cmd: *mut bindings::mmc_command) -> Option<&Command> {
         // SAFETY: A non-null command pointer of a live request is a valid command owned by the
         // host; `Command` is a transparent wrapper of `struct mmc_command`.
         (!cmd.is_null()).then(|| unsafe { &*cmd.cast::<Command>() })
     }
 
+    /// As [`command_at`](Self::command_at), for setting its response or error.
     fn command_at_mut(&mut self, cmd: *mut bindings::mmc_command) -> Option<&mut Command> {
         // SAFETY: As in `command_at`; `&mut self` makes the access exclusive.
         (!cmd.is_null()).then(|| unsafe { &mut *cmd.cast::<Command>() })
@@ -544,6 +573,10 @@ impl Drop for Request {
 /// `mmc_add_host()`. Dropping it removes the host (and with it any card and its functions) and
 /// frees it.
 ///
+/// It only exists inside a [`Devres`] of the parent device it was registered for
+/// ([`Registration::new`]), so it is dropped at the latest when that device is unbound, and it is
+/// only reachable with proof that the parent is still bound ([`Devres::access`]).
+///
 /// Removal issues requests (the function drivers' remove callbacks run) and waits for the host
 /// to be idle: a host that holds back a [`Request`] (for example in a timer) must keep
 /// completing requests until the drop returns.
@@ -567,11 +600,22 @@ unsafe impl<T: HostOps> Sync for Registration<T> {}
 impl<T: HostOps> Registration<T> {
     /// Allocates a host below `parent`, configures it with `config` and `T`'s operations, and
     /// adds it: the core starts scanning the slot (asynchronously) before this returns.
+    ///
+    /// The registration is managed by `parent`: it is removed when the returned [`Devres`] is
+    /// dropped or when `parent` is unbound, whichever comes first, and reaching it takes a
+    /// `&Device<Bound>` of `parent` ([`Devres::access`]). Nothing else can construct a
+    /// `Registration`, so none outlives the binding it was registered under.
     pub fn new(
         parent: &device::Device<device::Bound>,
         config: &Config,
         data: T::Data,
-    ) -> Result<Self> {
+    ) -> Result<Devres<Self>> {
+        let registration = Self::add(parent, config, data)?;
+        Devres::new(parent, registration)
+    }
+
+    /// Allocates, configures and adds the host; see [`new`](Self::new).
+    fn add(parent: &device::Device<device::Bound>, config: &Config, data: T::Data) -> Result<Self> {
         let parent = core::ptr::from_ref(parent)
             .cast_mut()
             .cast::<bindings::device>();
@@ -636,9 +680,11 @@ impl<T: HostOps> Registration<T> {
         unsafe { T::Data::borrow(Self::data_ptr(self.host.as_ptr())) }
     }
 
+    /// The `T::Data` pointer in the private area of `host`.
+    ///
     /// # Safety
     ///
-    /// `host` must be a host configured by `new`.
+    /// `host` must be a host configured by [`add`](Self::add).
     unsafe fn data_ptr(host: *mut bindings::mmc_host) -> *mut c_void {
         // SAFETY: By the caller's guarantee the private area holds one pointer.
         unsafe {
@@ -648,11 +694,14 @@ impl<T: HostOps> Registration<T> {
         }
     }
 
+    /// The arguments of an op callback: the host and the driver's data.
+    ///
     /// # Safety
     ///
-    /// `host` must be a host configured by `new` whose `Registration` is not dropped yet (the
-    /// core calls the ops only between `mmc_add_host()` and the end of `mmc_free_host()`, both
-    /// inside the registration's lifetime).
+    /// `host` must be a host configured by [`add`](Self::add) whose `Registration` is not dropped
+    /// yet. The core calls the ops only between `mmc_add_host()` and the return of
+    /// `mmc_free_host()` (see the `Drop` implementation), both inside the registration's
+    /// lifetime.
     unsafe fn callback_args<'a>(
         host: *mut bindings::mmc_host,
     ) -> (&'a Host, <T::Data as ForeignOwnable>::Borrowed<'a>) {
@@ -660,11 +709,15 @@ impl<T: HostOps> Registration<T> {
         unsafe { (Host::from_raw(host), T::Data::borrow(Self::data_ptr(host))) }
     }
 
+    /// # Safety
+    ///
+    /// `host` and `mrq` must be passed by the MMC core to `ops->request` of a host configured by
+    /// [`add`](Self::add) whose `Registration` is not dropped yet.
     unsafe extern "C" fn request_callback(
         host: *mut bindings::mmc_host,
         mrq: *mut bindings::mmc_request,
     ) {
-        // SAFETY: The core calls `request` on a registered host.
+        // SAFETY: By the safety requirements the host is registered with `T`'s data.
         let (h, data) = unsafe { Self::callback_args(host) };
         let (Some(host), Some(mrq)) = (NonNull::new(host), NonNull::new(mrq)) else {
             return;
@@ -673,43 +726,63 @@ impl<T: HostOps> Registration<T> {
         T::request(h, data, Request { host, mrq });
     }
 
+    /// # Safety
+    ///
+    /// `host` and `ios` must be passed by the MMC core to `ops->set_ios` of a host configured by
+    /// [`add`](Self::add) whose `Registration` is not dropped yet.
     unsafe extern "C" fn set_ios_callback(
         host: *mut bindings::mmc_host,
         ios: *mut bindings::mmc_ios,
     ) {
-        // SAFETY: The core calls `set_ios` on a registered host.
+        // SAFETY: By the safety requirements the host is registered with `T`'s data.
         let (h, data) = unsafe { Self::callback_args(host) };
         // SAFETY: `ios` is valid for the duration of the call; `Ios` is a transparent wrapper.
         let ios = unsafe { &*ios.cast::<Ios>() };
         T::set_ios(h, data, ios);
     }
 
+    /// # Safety
+    ///
+    /// `host` must be passed by the MMC core to `ops->get_cd` of a host configured by
+    /// [`add`](Self::add) whose `Registration` is not dropped yet.
     unsafe extern "C" fn get_cd_callback(host: *mut bindings::mmc_host) -> c_int {
-        // SAFETY: The core calls `get_cd` on a registered host.
-        let (h, data) = unsafe { Self::callback_args(host) };
-        match T::get_cd(h, data) {
-            Some(present) => c_int::from(present),
-            None => ENOSYS.to_errno(),
-        }
+        from_result(|| {
+            // SAFETY: By the safety requirements the host is registered with `T`'s data.
+            let (h, data) = unsafe { Self::callback_args(host) };
+            let present = T::get_cd(h, data).ok_or(ENOSYS)?;
+            Ok(c_int::from(present))
+        })
     }
 
+    /// # Safety
+    ///
+    /// `host` must be passed by the MMC core to `ops->get_ro` of a host configured by
+    /// [`add`](Self::add) whose `Registration` is not dropped yet.
     unsafe extern "C" fn get_ro_callback(host: *mut bindings::mmc_host) -> c_int {
-        // SAFETY: The core calls `get_ro` on a registered host.
-        let (h, data) = unsafe { Self::callback_args(host) };
-        match T::get_ro(h, data) {
-            Some(read_only) => c_int::from(read_only),
-            None => ENOSYS.to_errno(),
-        }
+        from_result(|| {
+            // SAFETY: By the safety requirements the host is registered with `T`'s data.
+            let (h, data) = unsafe { Self::callback_args(host) };
+            let read_only = T::get_ro(h, data).ok_or(ENOSYS)?;
+            Ok(c_int::from(read_only))
+        })
     }
 
+    /// # Safety
+    ///
+    /// `host` must be passed by the MMC core to `ops->enable_sdio_irq` of a host configured by
+    /// [`add`](Self::add) whose `Registration` is not dropped yet.
     unsafe extern "C" fn enable_sdio_irq_callback(host: *mut bindings::mmc_host, enable: c_int) {
-        // SAFETY: The core calls `enable_sdio_irq` on a registered host.
+        // SAFETY: By the safety requirements the host is registered with `T`'s data.
         let (h, data) = unsafe { Self::callback_args(host) };
         T::enable_sdio_irq(h, data, enable != 0);
     }
 
+    /// # Safety
+    ///
+    /// `host` must be passed by the MMC core to `ops->ack_sdio_irq` of a host configured by
+    /// [`add`](Self::add) whose `Registration` is not dropped yet.
     unsafe extern "C" fn ack_sdio_irq_callback(host: *mut bindings::mmc_host) {
-        // SAFETY: The core calls `ack_sdio_irq` on a registered host.
+        // SAFETY: By the safety requirements the host is registered with `T`'s data.
         let (h, data) = unsafe { Self::callback_args(host) };
         T::ack_sdio_irq(h, data);
     }
@@ -745,9 +818,20 @@ impl<T: HostOps> Registration<T> {
 impl<T: HostOps> Drop for Registration<T> {
     fn drop(&mut self) {
         let host = self.host.as_ptr();
-        // SAFETY: By the type invariant the host was added and holds `T::Data`. Removing it
-        // removes the card and stops all requests; freeing it waits for the core's work items,
-        // which may still call the ops, so the data is reclaimed only afterwards.
+        // SAFETY: By the type invariant the host was added and holds `T::Data`, which the ops
+        // may use until none of them can run any more:
+        // - `mmc_remove_host()` cancels the detect work and waits for it (`__mmc_stop_host()`),
+        //   removes the card (unbinding the function drivers, which release their interrupts;
+        //   a `CardFunction`'s interrupt is released by its watch when the function is deleted;
+        //   `mmc_remove_card()` cancels the undervoltage work), powers the slot off through
+        //   `set_ios`, and returns with no request in flight (the core waits for each request it
+        //   starts; a `Request` the host still holds is completed on drop).
+        // - `mmc_free_host()` cancels the detect work and the SDIO interrupt work and waits for
+        //   both (`cancel_delayed_work_sync()`, `cancel_work_sync()`): these are the core's only
+        //   deferred callers of the ops (the retune timer only sets a flag). `Host` references,
+        //   through which the host driver queues them, borrow this registration or a callback.
+        // So after `mmc_free_host()` no op runs or is queued, and the data is reclaimed then. The
+        // `struct mmc_host` itself is freed when its last reference goes, which may be later.
         unsafe {
             let data = Self::data_ptr(host);
             bindings::mmc_remove_host(host);
@@ -761,28 +845,46 @@ impl<T: HostOps> Drop for Registration<T> {
 /// its card can exercise the real SDIO core's I/O paths (`sdio_readb()`, `sdio_memcpy_*()`,
 /// `sdio_claim_irq()`) against itself, without a function driver bound.
 ///
-/// Obtained from [`Registration::card_function`]; holds a reference to the function and cannot
-/// outlive the registration. An interrupt handler it claimed is released when it is dropped.
+/// Obtained from [`Registration::card_function`]. It holds a reference to the function, which
+/// keeps the `struct sdio_func` and its `struct mmc_card` allocated but neither registered, nor
+/// the host allocated; and a watch on the function's managed resources: when the MMC core deletes
+/// the function (card removal, host removal), the watch releases an interrupt handler claimed
+/// through this value and from then on [`claim_host`](Self::claim_host) fails with `ENODEV`; a
+/// claim made before delays the deletion until it is released. While it exists, no driver can
+/// bind to the function (the driver core refuses to probe a device with managed resources). An
+/// interrupt handler it claimed is released when it is dropped.
 ///
 /// # Invariants
 ///
-/// `func` is a registered function of the card of a host that stays added for `'a`, and this
-/// value owns one reference to its device.
+/// `watched` watches a function that was registered on the card of `'a`'s host when the watch
+/// was registered.
 pub struct CardFunction<'a> {
-    func: NonNull<bindings::sdio_func>,
+    watched: Watched,
     _host: PhantomData<&'a Host>,
 }
 
 impl<T: HostOps> Registration<T> {
     /// Function `num` (1..7) of the card in the slot, once the core has enumerated the card
-    /// and registered the function.
+    /// and registered the function; `None` before that and after the card was removed.
     pub fn card_function(&self, num: u32) -> Option<CardFunction<'_>> {
         // SAFETY: By the type invariant the host is added.
         let func = unsafe { bindings::bes2600_helper_mmc_host_get_func(self.host.as_ptr(), num) };
-        // INVARIANT: The helper returns a registered function with a reference taken, or NULL;
-        // the result borrows `self`, so the host outlives it.
-        NonNull::new(func).map(|func| CardFunction {
-            func,
+        // SAFETY: The helper returns NULL or a registered function with a reference taken,
+        // which the `ARef` owns from now on; `Function` is a transparent wrapper of
+        // `struct sdio_func`.
+        let func = unsafe { ARef::from_raw(NonNull::new(func)?.cast::<Function>()) };
+        let watched = Watched::new(&func).ok()?;
+        // The MMC core may have deleted the function meanwhile, releasing its managed
+        // resources before the watch was registered: then no release would revoke it.
+        // `device_del()` unlinks the function from its card before it releases them, so a
+        // function still linked now will release them after this, watch included. If it is not,
+        // dropping `watched` takes the watch back.
+        // SAFETY: The function is valid (`watched` holds a reference).
+        let linked = unsafe { bindings::bes2600_helper_sdio_func_linked(func.as_raw()) };
+        // INVARIANT: The function was still linked to this host's card after the watch was
+        // registered.
+        linked.then_some(CardFunction {
+            watched,
             _host: PhantomData,
         })
     }
@@ -791,51 +893,31 @@ impl<T: HostOps> Registration<T> {
 impl CardFunction<'_> {
     /// The vendor id from the function's CIS.
     pub fn vendor(&self) -> u16 {
-        // SAFETY: By the type invariant the function is valid; `vendor` is set before it is
-        // registered and never changes.
-        unsafe { (*self.func.as_ptr()).vendor }
+        self.watched.function().vendor()
     }
 
     /// The device id from the function's CIS.
     pub fn device_id(&self) -> u16 {
-        // SAFETY: As in `vendor`.
-        unsafe { (*self.func.as_ptr()).device }
+        self.watched.function().device_id()
     }
 
     /// Claims the host for I/O on the function; it is released when the guard drops. May sleep.
-    pub fn claim_host(&self) -> CardHostGuard<'_> {
-        // SAFETY: By the type invariant the function is valid; the guard releases the claim.
-        unsafe { bindings::sdio_claim_host(self.func.as_ptr()) };
-        CardHostGuard {
-            // SAFETY: The function is valid and its host was just claimed by this thread, until
-            // the guard drops.
-            host: CardHost(unsafe { FunctionIo::new(self.func.as_ptr()) }),
-            func: self.func,
-        }
+    ///
+    /// Fails with `ENODEV` once the function was deleted (its card or host removed).
+    pub fn claim_host(&self) -> Result<CardHostGuard<'_>> {
+        Ok(CardHostGuard(self.watched.claim_unbound()?))
     }
 }
 
-impl Drop for CardFunction<'_> {
-    fn drop(&mut self) {
-        // An interrupt handler installed by `CardHost::claim_irq` on this function must go
-        // before the reference does.
-        self.claim_host().release_irq_if_claimed();
-        // SAFETY: By the type invariant the function is valid and we own a reference.
-        unsafe {
-            kernel::bindings::put_device(core::ptr::addr_of_mut!((*self.func.as_ptr()).dev).cast())
-        };
-    }
-}
-
-/// An interrupt handler for [`CardHost::claim_irq`].
+/// An interrupt handler for [`CardHostGuard::claim_irq`].
 pub trait CardIrqHandler {
     /// Called by the SDIO core, with the host claimed, when the card's function interrupt is
     /// pending.
     fn handle(host: &CardHost<'_>);
 }
 
-/// A [`CardFunction`] whose host is claimed by the current thread: the bus operations of the
-/// [`FunctionIo`] it dereferences to, and the test bench's interrupt handler.
+/// The bus operations of a [`CardFunction`] whose host the SDIO core claimed for its interrupt
+/// handler: those of the [`FunctionIo`] it dereferences to.
 pub struct CardHost<'a>(FunctionIo<'a>);
 
 impl<'a> core::ops::Deref for CardHost<'a> {
@@ -846,37 +928,48 @@ impl<'a> core::ops::Deref for CardHost<'a> {
     }
 }
 
-/// A claimed [`CardHost`], released on drop.
-pub struct CardHostGuard<'a> {
-    host: CardHost<'a>,
-    func: NonNull<bindings::sdio_func>,
-}
+/// A claimed host of a [`CardFunction`], released on drop: the bus operations of the
+/// [`FunctionIo`] it dereferences to, and the test bench's interrupt handler.
+pub struct CardHostGuard<'a>(UnboundClaim<'a>);
 
 impl<'a> core::ops::Deref for CardHostGuard<'a> {
-    type Target = CardHost<'a>;
+    type Target = FunctionIo<'a>;
 
-    fn deref(&self) -> &CardHost<'a> {
-        &self.host
+    fn deref(&self) -> &FunctionIo<'a> {
+        &self.0
     }
 }
 
-impl Drop for CardHostGuard<'_> {
-    fn drop(&mut self) {
-        // SAFETY: The host was claimed by `CardFunction::claim_host` and not released since.
-        unsafe { bindings::sdio_release_host(self.func.as_ptr()) };
-    }
-}
-
-impl CardHost<'_> {
-    /// Installs `H` as the function's interrupt handler and enables the interrupt.
+impl CardHostGuard<'_> {
+    /// Installs `H` as the function's interrupt handler and enables the interrupt. It stays
+    /// installed until [`release_irq`](Self::release_irq), the [`CardFunction`] drops or the
+    /// function is deleted.
     pub fn claim_irq<H: CardIrqHandler>(&self) -> Result {
+        let handler: IrqHandler = card_irq_trampoline::<H>;
         // SAFETY: The function is valid and its host claimed (invariant of `FunctionIo`). The
-        // handler stays valid (it is code); it is released by `release_irq` or when the
-        // `CardFunction` drops, before its reference goes.
-        to_result(unsafe { bindings::sdio_claim_irq(self.0.raw(), Some(card_irq_trampoline::<H>)) })
+        // handler is code, valid as long as this module; the watch releases it when the
+        // function is deleted or the `CardFunction` drops, which happens before the module goes
+        // (the `CardFunction` borrows a registration of this module).
+        to_result(unsafe { bindings::sdio_claim_irq(self.0.raw(), Some(handler)) })?;
+        self.0.watch().set_irq_claimed(true);
+        Ok(())
+    }
+
+    /// Disables the function's interrupt and removes the handler installed by
+    /// [`claim_irq`](Self::claim_irq).
+    pub fn release_irq(&self) -> Result {
+        // `sdio_release_irq()` removes the handler before it writes the card, so it is gone even
+        // if the write fails.
+        let released = self.0.release_irq();
+        self.0.watch().set_irq_claimed(false);
+        released
     }
 }
 
+/// # Safety
+///
+/// `func` must be passed by the SDIO core to the handler that [`CardHostGuard::claim_irq`]
+/// installed, with the host claimed by the calling thread.
 unsafe extern "C" fn card_irq_trampoline<H: CardIrqHandler>(func: *mut bindings::sdio_func) {
     if func.is_null() {
         return;

@@ -9,6 +9,28 @@
 //! in the driver's [`IdTable`]. Bus I/O needs the host claimed: [`Function::claim_host`] returns a
 //! [`HostGuard`], and every transfer is a method of the [`Host`] it dereferences to, so "forgot to
 //! claim the host" cannot compile.
+//!
+//! The function's interrupt belongs to the abstraction, not to the driver: a driver that
+//! implements [`Driver::interrupt`] gets it claimed right after its probe returned and its data
+//! was stored, and released before [`Driver::unbind`]. The handler and the data it is given come
+//! from the same `T: Driver` by construction, and the handler never runs without that data.
+//!
+//! Threads that outlive a callback hold a [`FunctionRef`]: it claims the host only while the
+//! function is still bound, and fails with `ENODEV` once it has been unbound.
+//!
+//! # Interrupts
+//!
+//! [`Driver::interrupt`] runs in process context (the SDIO core's interrupt work item or its
+//! `ksdioirqd` thread) with the host claimed for it: it may do register I/O through the [`Host`]
+//! it gets, and must neither claim the host nor wait for anything that needs it. The core
+//! re-arms the host's SDIO interrupt as soon as the handler returns (`sdio_run_irqs()` →
+//! `ack_sdio_irq`, or `sdio_irq_thread()` → `enable_sdio_irq`), and the SDIO interrupt is a
+//! level: a handler that returns with its function's interrupt still asserted is called again
+//! at once. A function driver cannot mask it (CCCR IENx belongs to the core), so the handler must
+//! clear the interrupt at its source before returning; the BES2600's handler reads register
+//! 0x001, hands the byte to the bottom half and wakes it (`docs/interrupt-contract.md`). With one
+//! function claiming an interrupt, the core calls the handler without reading CCCR INTx, so it
+//! must also tolerate being called with nothing pending.
 
 use core::{
     marker::PhantomData,
@@ -32,11 +54,25 @@ use kernel::{
     driver,
     error::{
         from_result,
-        to_result, //
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
     },
-    ffi::c_int,
+    ffi::{
+        c_int,
+        c_void, //
+    },
     prelude::*,
-    sync::aref::AlwaysRefCounted,
+    sync::{
+        aref::{
+            ARef,
+            AlwaysRefCounted, //
+        },
+        new_condvar,
+        new_mutex,
+        Arc,
+        CondVar,
+        Mutex, //
+    },
     types::Opaque,
 };
 
@@ -107,6 +143,10 @@ macro_rules! module_sdio_driver {
 }
 
 /// An SDIO function driver.
+///
+/// Implementations are `#[vtable]`: [`interrupt`](Driver::interrupt) is optional, and only a
+/// driver that implements it gets the function's interrupt.
+#[vtable]
 pub trait Driver {
     /// Per-id information, from the [`IdTable`] entry that matched.
     type IdInfo: 'static;
@@ -118,6 +158,9 @@ pub trait Driver {
     const ID_TABLE: IdTable<Self::IdInfo>;
 
     /// Binds the driver to `func`.
+    ///
+    /// The function's interrupt is not claimed yet: [`interrupt`](Driver::interrupt) can only run
+    /// once the data returned here is stored.
     fn probe<'bound>(
         func: &'bound Function<device::Core<'_>>,
         id_info: &'bound Self::IdInfo,
@@ -134,12 +177,19 @@ pub trait Driver {
         let _ = (func, this);
     }
 
-    /// The function's interrupt, after [`Host::claim_irq`]. Runs in the SDIO core's interrupt
-    /// thread with the host claimed; it may sleep but should only hand work to a thread.
+    /// The function's interrupt. Implementing it makes the abstraction claim the interrupt
+    /// after [`probe`](Driver::probe) and release it before [`unbind`](Driver::unbind).
+    ///
+    /// Runs in the SDIO core's interrupt context (a work item or the `ksdioirqd` thread) with the
+    /// host claimed (`host` is that claim); it may sleep but should only hand work to a thread.
     fn interrupt(host: &Host<'_>, this: Pin<&Self::Data<'_>>) {
         let _ = (host, this);
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
+
+/// A function interrupt handler as `sdio_claim_irq()` takes it.
+pub(crate) type IrqHandler = unsafe extern "C" fn(*mut bindings::sdio_func);
 
 /// The registration glue between a [`Driver`] and the C `struct sdio_driver`.
 pub struct Adapter<T: Driver>(PhantomData<T>);
@@ -183,7 +233,19 @@ unsafe impl<T: Driver + 'static> driver::RegistrationOps for Adapter<T> {
 }
 
 impl<T: Driver + 'static> Adapter<T> {
-    extern "C" fn probe_callback(
+    /// The interrupt handler of `T`, if it has one. A constant, so that a driver without
+    /// [`Driver::interrupt`] never references the handler (whose default body does not build).
+    const IRQ_HANDLER: Option<IrqHandler> = if T::HAS_INTERRUPT {
+        Some(Self::irq_callback)
+    } else {
+        None
+    };
+
+    /// # Safety
+    ///
+    /// `func` and `id` must be passed by the SDIO core's `probe` of the `struct sdio_driver` that
+    /// [`register`](driver::RegistrationOps::register) filled in for `T`.
+    unsafe extern "C" fn probe_callback(
         func: *mut bindings::sdio_func,
         id: *const bindings::sdio_device_id,
     ) -> c_int {
@@ -195,23 +257,33 @@ impl<T: Driver + 'static> Adapter<T> {
         let info = unsafe { (*id.cast::<DeviceId>()).info_unchecked::<T::IdInfo>() };
 
         from_result(|| {
-            let data = T::probe(func, info);
-            let stored = func.as_ref().set_drvdata(data);
-            if stored.is_err() {
-                // Probe may have claimed the interrupt; the core would never release it.
-                func.claim_host().release_irq_if_claimed();
+            func.as_ref().set_drvdata(T::probe(func, info))?;
+            if let Some(handler) = Self::IRQ_HANDLER {
+                let host = func.claim_host();
+                // SAFETY: The function is valid and its host is claimed. `handler` is
+                // `irq_callback`, which reads the private data as `T::Data`: that is what was
+                // just stored, and it stays until after `remove_callback` released the
+                // interrupt. If the claim fails, the probe fails and the driver core drops the
+                // data (`post_unbind_rust`) with no handler installed.
+                to_result(unsafe { bindings::sdio_claim_irq(host.raw(), Some(handler)) })?;
             }
-            stored?;
             Ok(0)
         })
     }
 
-    extern "C" fn remove_callback(func: *mut bindings::sdio_func) {
+    /// # Safety
+    ///
+    /// `func` must be passed by the SDIO core's `remove` of `T`'s `struct sdio_driver`, after a
+    /// successful [`probe_callback`](Self::probe_callback).
+    unsafe extern "C" fn remove_callback(func: *mut bindings::sdio_func) {
         // SAFETY: The SDIO core calls `remove` with a valid function that is bound to us.
         let func = unsafe { &*func.cast::<Function<device::CoreInternal<'_>>>() };
 
-        // The interrupt handler borrows the private data; stop it before that data goes away.
-        func.claim_host().release_irq_if_claimed();
+        if T::HAS_INTERRUPT {
+            // The handler borrows the private data; stop it before that data goes away. The
+            // core calls handlers with the host claimed, so none runs once this returns.
+            func.claim_host().release_irq_if_claimed();
+        }
 
         // SAFETY: `remove` is only called after a successful `probe`, which stored a
         // `Pin<KBox<T::Data>>` as private data; it is dropped only after this returns.
@@ -219,30 +291,32 @@ impl<T: Driver + 'static> Adapter<T> {
         T::unbind(func, data);
     }
 
-    extern "C" fn shutdown_callback(func: *mut bindings::sdio_func) {
+    /// # Safety
+    ///
+    /// `func` must be passed by the SDIO core's `shutdown` of `T`'s `struct sdio_driver`.
+    unsafe extern "C" fn shutdown_callback(func: *mut bindings::sdio_func) {
         // SAFETY: The SDIO core calls `shutdown` with a valid function.
         let func = unsafe { &*func.cast::<Function<device::CoreInternal<'_>>>() };
-        if !func.is_bound_to::<T>() {
-            return;
-        }
-        // SAFETY: The function is bound to `T` (checked above), so its private data is the
-        // `Pin<KBox<T::Data>>` that `probe_callback` stored.
+        // SAFETY: `sdio_bus_shutdown()` calls the `shutdown` of the driver the function is bound
+        // to, so that is `T`; `device_shutdown()` holds the device lock, which probe also holds,
+        // so the probe completed and stored a `Pin<KBox<T::Data>>`, which stays until unbind
+        // (which needs the same lock).
         let data = unsafe { func.as_ref().drvdata_borrow::<T::Data<'_>>() };
         T::shutdown(func, data);
     }
 
-    extern "C" fn irq_callback(func: *mut bindings::sdio_func) {
-        // SAFETY: The SDIO core calls the handler with a valid function and the host claimed.
-        // The handler is only installed while the function is bound to `T`: `remove_callback`
-        // releases it before the private data is dropped.
+    /// # Safety
+    ///
+    /// `func` must be passed by the SDIO core to the handler that `probe_callback` installed with
+    /// `sdio_claim_irq()`, with the host claimed by the calling thread.
+    unsafe extern "C" fn irq_callback(func: *mut bindings::sdio_func) {
+        // SAFETY: The SDIO core calls the handler with a valid function. The handler was installed
+        // by `probe_callback` of `T` after the private data was stored, and `remove_callback`
+        // releases it (with the host claimed, so not while this runs) before the data is dropped:
+        // the function is bound to `T` for the duration of the call.
         let func = unsafe { &*func.cast::<Function<device::BoundInternal>>() };
-        // The interrupt may fire between `claim_irq` in probe and the private data being stored.
-        // SDIO interrupts are level triggered, so it is raised again once that has happened.
-        if !func.is_bound_to::<T>() || func.drvdata_is_null() {
-            return;
-        }
-        // SAFETY: The function is bound to `T` and its private data is set, so it is the
-        // `Pin<KBox<T::Data>>` stored by `probe_callback`, valid until after `remove_callback`.
+        // SAFETY: As above, the private data is the `Pin<KBox<T::Data>>` stored by
+        // `probe_callback`, valid until after `remove_callback`.
         let data = unsafe { func.as_ref().drvdata_borrow::<T::Data<'_>>() };
         // SAFETY: The SDIO core calls the handler with the host claimed by this thread.
         let host = unsafe { Host::new(func) };
@@ -262,7 +336,8 @@ pub struct Function<Ctx: device::DeviceContext = device::Normal>(
 );
 
 impl<Ctx: device::DeviceContext> Function<Ctx> {
-    fn as_raw(&self) -> *mut bindings::sdio_func {
+    /// The raw `struct sdio_func`.
+    pub(crate) fn as_raw(&self) -> *mut bindings::sdio_func {
         self.0.get()
     }
 
@@ -297,21 +372,6 @@ impl<Ctx: device::DeviceContext> Function<Ctx> {
         // of its embedded `dev` field.
         unsafe { addr_of_mut!((*self.as_raw()).dev) }.cast()
     }
-
-    /// Whether the function is bound to the driver `T` (as opposed to any other driver).
-    fn is_bound_to<T: Driver + 'static>(&self) -> bool {
-        // SAFETY: By the type invariant `self.as_raw()` is valid.
-        let drv = unsafe { bindings::bes2600_helper_sdio_func_driver(self.as_raw()) };
-        // Each driver's id table is a distinct static, so it identifies the driver type.
-        // SAFETY: A non-null `drv` is the registered `struct sdio_driver` of the bound driver,
-        // which outlives its binding.
-        !drv.is_null() && unsafe { (*drv).id_table } == T::ID_TABLE.as_ptr()
-    }
-
-    fn drvdata_is_null(&self) -> bool {
-        // SAFETY: `as_device_ptr` is the function's embedded device, valid by the type invariant.
-        unsafe { kernel::bindings::dev_get_drvdata(self.as_device_ptr()) }.is_null()
-    }
 }
 
 impl Function<device::Bound> {
@@ -319,10 +379,14 @@ impl Function<device::Bound> {
     ///
     /// May sleep until the host is free.
     pub fn claim_host(&self) -> HostGuard<'_> {
-        // SAFETY: By the type invariant `self.as_raw()` is valid; the guard releases the host.
+        // SAFETY: By the type invariant `self.as_raw()` is valid, and a bound function's card and
+        // host are registered; the guard releases the host.
         unsafe { bindings::sdio_claim_host(self.as_raw()) };
-        // SAFETY: The host was just claimed by this thread, until the guard drops.
-        HostGuard(unsafe { Host::new(self) })
+        HostGuard {
+            // SAFETY: The host was just claimed by this thread, until the guard drops.
+            host: unsafe { Host::new(self) },
+            user: None,
+        }
     }
 }
 
@@ -354,25 +418,35 @@ unsafe impl AlwaysRefCounted for Function {
     }
 }
 
-// SAFETY: A `struct sdio_func` may be used from any thread; the bus is serialised by the host
-// claim, which the API enforces through `Host`.
+// SAFETY: A reference to a `struct sdio_func` may be dropped on any thread (its release,
+// `sdio_release_func()`, only frees memory and drops the card reference), and `Function` only
+// offers reads of fields that are constant once the function is registered.
 unsafe impl Send for Function {}
 
-// SAFETY: `&Function` only offers operations that are safe from several threads at once (the
-// bus ones need a `Host`, which exists only while the host is claimed).
+// SAFETY: `&Function` only reads fields that are constant once the function is registered, so it
+// may be used from several threads at once.
 unsafe impl Sync for Function {}
+
+// SAFETY: As for `Function<Normal>`, plus `claim_host()`: `sdio_claim_host()` may be called from
+// any thread in process context, concurrently, because the MMC core serialises claims with the
+// host's lock and wait queue. The bus operations need a `Host`, which is tied to the claiming
+// thread (it is neither `Send` nor `Sync`). `Bound` is a marker that does not change what the C
+// object allows, as for `device::Device<Bound>` in the `kernel` crate.
+unsafe impl Sync for Function<device::Bound> {}
 
 /// Proof that the host of a bound function is claimed by the current thread.
 ///
-/// Handed out by [`Function::claim_host`] through a [`HostGuard`], and to
-/// [`Driver::interrupt`], which the SDIO core calls with the host claimed. The bus operations
-/// are those of the [`FunctionIo`] it dereferences to.
+/// Handed out by [`Function::claim_host`] and [`FunctionRef::claim_host`] through a
+/// [`HostGuard`], and to [`Driver::interrupt`], which the SDIO core calls with the host claimed.
+/// The bus operations are those of the [`FunctionIo`] it dereferences to.
 pub struct Host<'a> {
     func: &'a Function<device::Bound>,
     io: FunctionIo<'a>,
 }
 
 impl<'a> Host<'a> {
+    /// The claim of `func`'s host by the current thread.
+    ///
     /// # Safety
     ///
     /// The host of `func` is claimed by the current thread for `'a`.
@@ -389,21 +463,6 @@ impl<'a> Host<'a> {
     pub fn function(&self) -> &Function<device::Bound> {
         self.func
     }
-
-    /// Installs `T`'s [`Driver::interrupt`] as the function's interrupt handler and enables
-    /// the interrupt. Fails unless the function is bound to `T` (or being probed by it).
-    ///
-    /// The SDIO abstraction releases the interrupt before the driver's private data is dropped.
-    pub fn claim_irq<T: Driver + 'static>(&self) -> Result {
-        if !self.func.is_bound_to::<T>() {
-            return Err(EINVAL);
-        }
-        // SAFETY: The function is valid and the host is claimed. The handler only dereferences
-        // the private data once it is set and of type `T::Data` (checked in `irq_callback`).
-        to_result(unsafe {
-            bindings::sdio_claim_irq(self.func.as_raw(), Some(Adapter::<T>::irq_callback))
-        })
-    }
 }
 
 impl<'a> Deref for Host<'a> {
@@ -415,20 +474,332 @@ impl<'a> Deref for Host<'a> {
 }
 
 /// A claimed host, released on drop.
-pub struct HostGuard<'a>(Host<'a>);
+pub struct HostGuard<'a> {
+    host: Host<'a>,
+    /// The [`Watch`] this claim is a user of, if it was made through a [`FunctionRef`].
+    user: Option<&'a Watch>,
+}
 
 impl<'a> Deref for HostGuard<'a> {
     type Target = Host<'a>;
 
     fn deref(&self) -> &Host<'a> {
-        &self.0
+        &self.host
     }
 }
 
 impl Drop for HostGuard<'_> {
     fn drop(&mut self) {
-        // SAFETY: The host was claimed by `Function::claim_host` and not released since.
-        unsafe { bindings::sdio_release_host(self.0.func.as_raw()) };
+        // SAFETY: The host was claimed when the guard was made and not released since.
+        unsafe { bindings::sdio_release_host(self.host.func.as_raw()) };
+        if let Some(watch) = self.user {
+            watch.leave();
+        }
+    }
+}
+
+/// What a [`Watch`] guards.
+struct WatchState {
+    /// The function's managed resources were released: no new user may claim its host.
+    revoked: bool,
+    /// Users between a successful [`Watch::enter`] and their [`Watch::leave`].
+    users: u32,
+    /// An interrupt handler installed through the watch's owner is still claimed.
+    irq_claimed: bool,
+}
+
+/// Revokes bus access to a function when the driver core releases the function's managed
+/// resources (`devres_release_all()`): when the function is unbound from a driver, and when the
+/// MMC core deletes it (`device_del()`, at card removal, before the card and host can go). A
+/// claim made before the revocation holds it off until the claim is released.
+///
+/// # Invariants
+///
+/// `func` is valid whenever [`Watch::revoke`] runs. While `revoked` is false, the function has
+/// not been through that release, so its card is registered on its host and the host is added.
+#[pin_data]
+pub(crate) struct Watch {
+    func: NonNull<bindings::sdio_func>,
+    #[pin]
+    state: Mutex<WatchState>,
+    /// Woken when the last user leaves a revoked watch.
+    #[pin]
+    idle: CondVar,
+}
+
+// SAFETY: `func` is only dereferenced by `revoke`, whose callers guarantee that it is valid, from
+// whatever thread they run on; the rest is behind a mutex.
+unsafe impl Send for Watch {}
+
+// SAFETY: As for `Send`: `&Watch` only gives access to the mutex-protected state and to `revoke`.
+unsafe impl Sync for Watch {}
+
+impl Watch {
+    /// Becomes a user: until [`leave`](Self::leave), [`revoke`](Self::revoke) waits.
+    fn enter(&self) -> Result {
+        let mut state = self.state.lock();
+        if state.revoked {
+            return Err(ENODEV);
+        }
+        state.users = state.users.checked_add(1).ok_or(EBUSY)?;
+        Ok(())
+    }
+
+    /// Stops being a user.
+    fn leave(&self) {
+        let mut state = self.state.lock();
+        state.users = state.users.saturating_sub(1);
+        if state.revoked && state.users == 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Records that the owner installed (`true`) or released (`false`) an interrupt handler.
+    #[cfg(bes2600_test_bench)]
+    pub(crate) fn set_irq_claimed(&self, claimed: bool) {
+        self.state.lock().irq_claimed = claimed;
+    }
+
+    /// Revokes: waits for the users to leave, then releases an interrupt handler the owner left
+    /// claimed. Runs once, from the devres action or from the owner's drop.
+    fn revoke(&self) {
+        let release_irq = {
+            let mut state = self.state.lock();
+            state.revoked = true;
+            while state.users > 0 {
+                self.idle.wait(&mut state);
+            }
+            core::mem::replace(&mut state.irq_claimed, false)
+        };
+        if release_irq {
+            let func = self.func.as_ptr();
+            // SAFETY: By the caller's guarantee `func` is valid, and its host is added (`revoke`
+            // runs before the devres release completes). Nothing else claims the interrupt
+            // through this watch any more: it is revoked and has no users.
+            unsafe {
+                bindings::sdio_claim_host(func);
+                // Nothing useful can be done about a failure while the function goes away; the
+                // handler is removed whatever the card answers.
+                let _ = bindings::sdio_release_irq(func);
+                bindings::sdio_release_host(func);
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `data` must come from `Arc::into_raw()` of a `Watch` whose owner registered this action
+    /// on the watch's function with `__devm_add_action()`; the driver core calls it once, from
+    /// `devres_release_all()` of that function's device.
+    unsafe extern "C" fn devres_revoke(data: *mut c_void) {
+        // SAFETY: By the safety requirements `data` is the watch reference the action owned.
+        let watch = unsafe { Arc::from_raw(data.cast::<Self>().cast_const()) };
+        // The function is valid: its device is releasing its resources, so it is referenced.
+        watch.revoke();
+    }
+}
+
+/// A reference to a function and a [`Watch`] registered on it.
+///
+/// # Invariants
+///
+/// `watch.func` is `func`. The devres action `Watch::devres_revoke` with `watch` as its data is
+/// registered on `func`'s device (and owns one reference to `watch`), or it has been removed or
+/// has run (and has revoked `watch`).
+pub(crate) struct Watched {
+    func: ARef<Function>,
+    watch: Arc<Watch>,
+}
+
+impl Watched {
+    /// Registers a watch on `func`.
+    ///
+    /// If the function's managed resources were already released (it was unbound or deleted),
+    /// the watch is never revoked: the caller must know that they were not, or check afterwards
+    /// that the function is still registered and drop the result if not.
+    pub(crate) fn new(func: &Function) -> Result<Self> {
+        let raw = NonNull::new(func.as_raw()).ok_or(EINVAL)?;
+        let watch = Arc::pin_init(
+            pin_init!(Watch {
+                func: raw,
+                state <- new_mutex!(
+                    WatchState {
+                        revoked: false,
+                        users: 0,
+                        irq_claimed: false,
+                    },
+                    "bes2600::sdio::Watch::state"
+                ),
+                idle <- new_condvar!("bes2600::sdio::Watch::idle"),
+            }),
+            GFP_KERNEL,
+        )?;
+        let data = Arc::into_raw(watch.clone()).cast_mut().cast::<c_void>();
+        // SAFETY: The device is valid (type invariant of `Function`); `data` is a watch reference
+        // that the action owns from now on, as `devres_revoke` requires.
+        let ret = unsafe {
+            kernel::bindings::__devm_add_action(
+                func.as_device_ptr(),
+                Some(Watch::devres_revoke),
+                data,
+                c"bes2600 sdio watch".as_char_ptr(),
+            )
+        };
+        if let Err(err) = to_result(ret) {
+            // SAFETY: The action was not registered, so the reference is still ours.
+            drop(unsafe { Arc::from_raw(data.cast::<Watch>().cast_const()) });
+            return Err(err);
+        }
+        // INVARIANT: The action is registered with `watch` as its data.
+        Ok(Self {
+            func: func.into(),
+            watch,
+        })
+    }
+
+    /// The function.
+    pub(crate) fn function(&self) -> &Function {
+        &self.func
+    }
+
+    /// Claims the function's host unless the watch is revoked. The guard holds off the
+    /// revocation until it is dropped.
+    ///
+    /// # Safety
+    ///
+    /// While the watch is not revoked, the function must be bound to a driver.
+    unsafe fn claim_bound(&self) -> Result<HostGuard<'_>> {
+        self.watch.enter()?;
+        // SAFETY: The watch is not revoked and this is a user until the guard drops, which holds
+        // off the revocation, so the devres release of the function is not complete: by the
+        // caller's guarantee it stays bound for the guard's lifetime. `Function<Bound>` is a
+        // transparent wrapper of the same C struct.
+        let func = unsafe { &*core::ptr::from_ref(&*self.func).cast::<Function<device::Bound>>() };
+        // SAFETY: The function is valid and, not revoked, its card and host are registered (type
+        // invariant of `Watch`); the guard releases the host and leaves the watch.
+        unsafe { bindings::sdio_claim_host(func.as_raw()) };
+        Ok(HostGuard {
+            // SAFETY: The host was just claimed by this thread, until the guard drops.
+            host: unsafe { Host::new(func) },
+            user: Some(&self.watch),
+        })
+    }
+
+    /// Claims the function's host unless the watch is revoked, for I/O that needs no bound
+    /// driver (a test bench's own card). The guard holds off the revocation until it drops.
+    #[cfg(bes2600_test_bench)]
+    pub(crate) fn claim_unbound(&self) -> Result<UnboundClaim<'_>> {
+        self.watch.enter()?;
+        let func = self.func.as_raw();
+        // SAFETY: The function is valid and, the watch not being revoked, its card and host are
+        // registered (type invariant of `Watch`); `UnboundClaim` releases the host.
+        unsafe { bindings::sdio_claim_host(func) };
+        // INVARIANT: The host is claimed by this thread and the claim is a user of the watch.
+        Ok(UnboundClaim {
+            // SAFETY: The host was just claimed by this thread, until the claim drops.
+            io: unsafe { FunctionIo::new(func) },
+            watch: &self.watch,
+        })
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let data = Arc::as_ptr(&self.watch).cast_mut().cast::<c_void>();
+        // SAFETY: The device is valid (we hold a reference); the action and data are the ones
+        // registered in `new`.
+        let removed = unsafe {
+            kernel::bindings::devm_remove_action_nowarn(
+                self.func.as_device_ptr(),
+                Some(Watch::devres_revoke),
+                data,
+            )
+        } == 0;
+        if removed {
+            // The action will not run: revoke here, which releases a handler left claimed. There
+            // are no users (their guards borrow `self`), so this does not wait.
+            self.watch.revoke();
+            // SAFETY: The action's reference to the watch was not consumed, so it is ours now.
+            drop(unsafe { Arc::from_raw(data.cast::<Watch>().cast_const()) });
+        }
+        // Otherwise the driver core took the action off the list and runs it (or ran it): it
+        // revokes the watch and drops its reference; the function stays valid meanwhile because
+        // its device is in the middle of releasing its resources.
+    }
+}
+
+/// A host claim made through a [`Watched`] function, for a test bench's own card: the bus
+/// operations of the [`FunctionIo`] it dereferences to.
+///
+/// # Invariants
+///
+/// The host of `io`'s function is claimed by the current thread, and the claim is a user of
+/// `watch`.
+#[cfg(bes2600_test_bench)]
+pub(crate) struct UnboundClaim<'a> {
+    io: FunctionIo<'a>,
+    watch: &'a Watch,
+}
+
+#[cfg(bes2600_test_bench)]
+impl UnboundClaim<'_> {
+    /// The watch this claim is a user of.
+    pub(crate) fn watch(&self) -> &Watch {
+        self.watch
+    }
+}
+
+#[cfg(bes2600_test_bench)]
+impl<'a> Deref for UnboundClaim<'a> {
+    type Target = FunctionIo<'a>;
+
+    fn deref(&self) -> &FunctionIo<'a> {
+        &self.io
+    }
+}
+
+#[cfg(bes2600_test_bench)]
+impl Drop for UnboundClaim<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the host is claimed by this thread.
+        unsafe { bindings::sdio_release_host(self.io.raw()) };
+        self.watch.leave();
+    }
+}
+
+/// A counted reference to a bound function that threads can keep, and that gives the bus
+/// operations only while the function stays bound to the driver that made it.
+///
+/// Made in a driver callback with [`FunctionRef::new`]; clones share the same binding. Once the
+/// function is unbound (the driver is removed, or the card is), [`claim_host`](Self::claim_host)
+/// fails with `ENODEV`. A claim made before the unbind delays the end of the unbind until the
+/// claim is released. [`function`](Self::function) gives the function itself, also as an
+/// `ARef<Function>`.
+#[derive(Clone)]
+pub struct FunctionRef(Arc<Watched>);
+
+impl FunctionRef {
+    /// A reference to `func`, which is bound for the duration of the call.
+    pub fn new(func: &Function<device::Bound>) -> Result<Self> {
+        // The function is bound, so its managed resources are released at the unbind, after
+        // this: the watch is revoked then.
+        let watched = Watched::new(func)?;
+        Ok(Self(Arc::new(watched, GFP_KERNEL)?))
+    }
+
+    /// The function.
+    pub fn function(&self) -> &Function {
+        self.0.function()
+    }
+
+    /// Claims the host if the function is still bound; fails with `ENODEV` once it was unbound.
+    ///
+    /// May sleep until the host is free. [`Driver::interrupt`] needs none: it is given the claim.
+    pub fn claim_host(&self) -> Result<HostGuard<'_>> {
+        // SAFETY: The watch was registered while the function was bound (`new` takes a
+        // `Function<Bound>`), so it is revoked at the latest when the function is unbound:
+        // not revoked means still bound.
+        unsafe { self.0.claim_bound() }
     }
 }
 
@@ -456,6 +827,8 @@ pub struct FunctionIo<'a> {
 }
 
 impl FunctionIo<'_> {
+    /// The bus operations of `func`, whose host the current thread claimed.
+    ///
     /// # Safety
     ///
     /// `func` is a valid function whose host is claimed by the current thread for `'a`.
@@ -467,7 +840,7 @@ impl FunctionIo<'_> {
         }
     }
 
-    /// The raw function, also for abstractions that install their own handlers.
+    /// The raw function, for abstractions that install their own handlers.
     pub(crate) fn raw(&self) -> *mut bindings::sdio_func {
         self.func.as_ptr()
     }
@@ -596,8 +969,9 @@ impl FunctionIo<'_> {
         Ok((blocks, blksz))
     }
 
-    /// Disables the function's interrupt and removes its handler.
-    pub fn release_irq(&self) -> Result {
+    /// Disables the function's interrupt and removes its handler. Only the abstraction that
+    /// installed the handler may remove it.
+    pub(crate) fn release_irq(&self) -> Result {
         // SAFETY: The function is valid and the host is claimed.
         to_result(unsafe { bindings::sdio_release_irq(self.raw()) })
     }
@@ -611,6 +985,57 @@ impl FunctionIo<'_> {
             let _ = self.release_irq();
         }
     }
+
+    /// Resets the card and initialises it again: `mmc_hw_reset()`, which for an SDIO card
+    /// bound to one function driver power-cycles it (`mmc_power_cycle()`, as far as the host
+    /// can switch its supply) and runs the card initialisation again (CMD5, CMD3, CMD7, CCCR).
+    ///
+    /// What the card held is lost: every function is disabled and has its power-on block
+    /// size, so the driver enables the function and sets the block size again. An interrupt
+    /// handler installed on this function stays installed: it is released before the reset
+    /// and claimed again after it, which programs CCCR IENx again.
+    ///
+    /// Returns [`CardReset::Rescan`] when the core chose to remove the card and detect it
+    /// again instead (more than one function driver was bound): this function is then
+    /// unbound soon. Fails with the core's error if the card did not come back, or if the
+    /// interrupt handler could not be claimed again (it is then no longer installed).
+    pub fn reset_card(&self) -> Result<CardReset> {
+        // SAFETY: The function is valid; `irq_handler` is only written with the host claimed,
+        // which this thread holds.
+        let handler = unsafe { (*self.raw()).irq_handler };
+        if handler.is_some() {
+            // `sdio_release_irq()` removes the handler before it touches the card; a failing
+            // CCCR write does not matter, the reset clears IENx anyway.
+            let _ = self.release_irq();
+        }
+        // SAFETY: The function is valid, and so is its card, which outlives its functions; the
+        // host is claimed by this thread, as `mmc_hw_reset()` requires.
+        let ret = unsafe { bindings::mmc_hw_reset((*self.raw()).card) };
+        let reclaimed = match handler {
+            // SAFETY: The function is valid and the host is claimed. `handler` was installed on
+            // this very function by whoever owns its interrupt, for the data that is still
+            // stored (the host claim keeps the binding), so installing it again restores the
+            // state before this call.
+            Some(h) => to_result(unsafe { bindings::sdio_claim_irq(self.raw(), Some(h)) }),
+            None => Ok(()),
+        };
+        let reset = match ret {
+            0 => Ok(CardReset::Reinitialised),
+            r if r > 0 => Ok(CardReset::Rescan),
+            r => Err(Error::from_errno(r)),
+        };
+        reclaimed?;
+        reset
+    }
+}
+
+/// What [`FunctionIo::reset_card`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardReset {
+    /// The card was reset and initialised again in place; the function stays bound.
+    Reinitialised,
+    /// The core removes the card and detects it again: the function is unbound soon.
+    Rescan,
 }
 
 /// A buffer the SDIO core may map for DMA: kmalloc memory of a fixed, non-zero length.
@@ -629,6 +1054,7 @@ impl IoBuffer {
         Ok(Self(vec))
     }
 
+    /// The length as the SDIO core's `int` length parameters take it.
     fn len_c_int(&self) -> Result<c_int> {
         c_int::try_from(self.0.len()).map_err(|_| EINVAL)
     }

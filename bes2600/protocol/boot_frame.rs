@@ -363,6 +363,67 @@ impl<'a> FirmwareImage<'a> {
     pub fn crc(&self) -> u32 {
         crc32(self.payload)
     }
+
+    /// The version text the image carries, for the log: see [`version_string`].
+    pub fn version(&self) -> Option<&'a str> {
+        version_string(self.payload)
+    }
+}
+
+/// The month abbreviations of a C `__DATE__`.
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// Length of a C `__DATE__` ("Mmm dd yyyy", the day padded with a space).
+const DATE_LEN: usize = 11;
+
+/// Printable characters kept on each side of the date in [`version_string`].
+pub const VERSION_CONTEXT: usize = 48;
+
+/// Whether `w` is a C `__DATE__`: "Mmm dd yyyy" with an English month abbreviation.
+fn is_build_date(w: &[u8]) -> bool {
+    let &[m0, m1, m2, b' ', d0, d1, b' ', y0, y1, y2, y3] = w else {
+        return false;
+    };
+    MONTHS.contains(&&[m0, m1, m2])
+        && (d0 == b' ' || d0.is_ascii_digit())
+        && d1.is_ascii_digit()
+        && [y0, y1, y2, y3].iter().all(u8::is_ascii_digit)
+}
+
+/// Whether `b` is printable ASCII (space included).
+const fn is_printable(b: u8) -> bool {
+    matches!(b, b' '..=b'~')
+}
+
+/// The version text of a firmware image, for the log (fact sheet "bus" §6.2: the vendor
+/// scans backwards from the end for an English month abbreviation). Here: the last build
+/// date ("Mmm dd yyyy") in `payload`, with the printable text around it (at most
+/// [`VERSION_CONTEXT`] characters on each side), trimmed. Informational only.
+pub fn version_string(payload: &[u8]) -> Option<&str> {
+    let at = (0..=payload.len().checked_sub(DATE_LEN)?)
+        .rev()
+        .find(|&i| payload.get(i..i + DATE_LEN).is_some_and(is_build_date))?;
+    let before = payload.get(..at)?;
+    let start = at
+        - before
+            .iter()
+            .rev()
+            .take(VERSION_CONTEXT)
+            .take_while(|&&b| is_printable(b))
+            .count();
+    let after = payload.get(at + DATE_LEN..)?;
+    let end = at
+        + DATE_LEN
+        + after
+            .iter()
+            .take(VERSION_CONTEXT)
+            .take_while(|&&b| is_printable(b))
+            .count();
+    core::str::from_utf8(payload.get(start..end)?)
+        .ok()
+        .map(str::trim)
 }
 
 /// Checks DPD calibration data read from the device: at least [`DPD_LEN`] bytes, u32

@@ -30,6 +30,7 @@
 )]
 
 pub mod boot_frame;
+pub mod calibration;
 pub mod codec;
 pub mod crc32;
 pub mod error;

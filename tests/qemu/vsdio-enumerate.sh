@@ -118,6 +118,11 @@ if send 1 0 0; then fail "host-to-model kind accepted"; fi
 if send 0x82 0x10c 1 4; then fail "length mismatch accepted"; fi
 if send 0x82 0x200 1; then fail "register 0x200 accepted"; fi
 if send 0x83 2 0; then fail "IRQ 2 accepted"; fi
+# RX_QUEUE register arguments use bits 15..0 (head and idle value); WRITE_DONE takes no arg1.
+if send 0x81 0x10000 0; then fail "RX_QUEUE argument above bit 15 accepted"; fi
+if send 0x87 1 1; then fail "WRITE_DONE with arg1 accepted"; fi
+# An acknowledgement of a write nobody holds is late and changes nothing.
+send 0x87 1 0 || fail "WRITE_DONE refused"
 send 0x82 0x10c 0x07 || fail "SET_REG refused"
 send 0x85 25000000 2000 || fail "TIMING refused"
 send 0x85 0 0 || fail "TIMING off refused"
@@ -153,6 +158,7 @@ step "stats"
 cat "$stats"
 [ "$(stat dropped)" = 0 ] || fail "messages dropped"
 [ "$(stat bad_accesses)" = 0 ] || fail "bad accesses"
+[ "$(stat write_timeouts)" = 0 ] || fail "CMD53 writes waited for a model in vain"
 
 step "unload: host first, then driver"
 rmmod bes2600_vsdio

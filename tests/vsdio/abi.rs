@@ -15,6 +15,13 @@ use kernel::prelude::*;
     unreachable_pub,
     reason = "`pub` for the chip model, whose public API these items are; private here"
 )]
+#[cfg_attr(
+    not(CONFIG_KUNIT = "y"),
+    expect(
+        dead_code,
+        reason = "the host only decodes `RX_QUEUE`; its encoder is the model's (and the KUnit suites')"
+    )
+)]
 mod wire;
 
 use wire::{
@@ -24,6 +31,7 @@ use wire::{
 };
 pub(crate) use wire::{
     from_model,
+    rx_regs,
     to_model,
     Header,
     HEADER_LEN,
@@ -98,12 +106,17 @@ pub(crate) enum Fault {
 /// A validated message from the model (its payload, if any, travels separately).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ModelRequest {
-    /// `RX_QUEUE`: registers 0x000 and 0x001 while the item is at the head.
+    /// `RX_QUEUE`: registers 0x000 and 0x001 while the item is at the head, and in the idle
+    /// register file once a read consumed it.
     RxQueue {
-        /// Value of register 0x000.
+        /// Value of register 0x000 while the item is the head.
         reg0: u8,
-        /// Value of register 0x001.
+        /// Value of register 0x001 while the item is the head.
         reg1: u8,
+        /// Value of register 0x000 once the item is consumed.
+        idle0: u8,
+        /// Value of register 0x001 once the item is consumed.
+        idle1: u8,
     },
     /// `SET_REG`.
     SetReg {
@@ -125,6 +138,9 @@ pub(crate) enum ModelRequest {
     },
     /// `CARD_PRESENT`: insert (`true`) or remove the card.
     CardPresent(bool),
+    /// `WRITE_DONE`: the model has processed the n-th `CMD53_WRITE` it read since it opened
+    /// the device (the first is 1).
+    WriteDone(u32),
 }
 
 /// Low byte of a message argument.
@@ -155,10 +171,16 @@ pub(crate) fn parse(header: &Header, total: usize) -> Result<ModelRequest> {
     }
     let (arg0, arg1) = (header.arg0, header.arg1);
     Ok(match header.kind {
-        from_model::RX_QUEUE => ModelRequest::RxQueue {
-            reg0: low_byte(arg0),
-            reg1: low_byte(arg1),
-        },
+        from_model::RX_QUEUE => {
+            let (reg0, idle0) = rx_regs::decode(arg0).ok_or(EINVAL)?;
+            let (reg1, idle1) = rx_regs::decode(arg1).ok_or(EINVAL)?;
+            ModelRequest::RxQueue {
+                reg0,
+                reg1,
+                idle0,
+                idle1,
+            }
+        }
         from_model::SET_REG if arg0 <= MAX_REG => ModelRequest::SetReg {
             addr: u16::try_from(arg0).map_err(|_| EINVAL)?,
             value: low_byte(arg1),
@@ -175,6 +197,7 @@ pub(crate) fn parse(header: &Header, total: usize) -> Result<ModelRequest> {
             overhead_ns: arg1,
         },
         from_model::CARD_PRESENT => ModelRequest::CardPresent(flag(arg0)?),
+        from_model::WRITE_DONE if arg1 == 0 => ModelRequest::WriteDone(arg0),
         _ => return Err(EINVAL),
     })
 }

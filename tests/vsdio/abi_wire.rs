@@ -53,6 +53,29 @@ pub mod from_model {
     pub const TIMING: u32 = 0x85;
     /// Insert or remove the card.
     pub const CARD_PRESENT: u32 = 0x86;
+    /// The model has processed a `CMD53_WRITE`: the host completes the write's request.
+    pub const WRITE_DONE: u32 = 0x87;
+}
+
+/// The register arguments of `RX_QUEUE` (`arg0` for register 0x000, `arg1` for 0x001): bits
+/// 7..0 the value while the item is at the head of the RX queue, bits 15..8 the value of the
+/// idle register file once a read consumed the item; bits 31..16 are 0.
+pub mod rx_regs {
+    /// The bits an argument may use.
+    pub const MASK: u32 = 0xffff;
+
+    /// The argument for `head` (while the item is the head) and `idle` (once it is consumed).
+    pub const fn encode(head: u8, idle: u8) -> u32 {
+        head as u32 | (idle as u32) << 8
+    }
+
+    /// `(head, idle)` of an argument, or `None` when it uses bits above [`MASK`].
+    pub const fn decode(arg: u32) -> Option<(u8, u8)> {
+        if arg & !MASK != 0 {
+            return None;
+        }
+        Some(((arg & 0xff) as u8, (arg >> 8) as u8))
+    }
 }
 
 /// `BAD_ACCESS` codes (`arg1`).

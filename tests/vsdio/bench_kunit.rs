@@ -296,7 +296,9 @@ mod abi_framing {
             parse(&hdr(0x81, 0x1ab, 0x85, 4), HEADER_LEN + 4).ok(),
             Some(ModelRequest::RxQueue {
                 reg0: 0xab,
-                reg1: 0x85
+                reg1: 0x85,
+                idle0: 0x01,
+                idle1: 0
             })
         );
         assert_eq!(
@@ -355,7 +357,7 @@ mod abi_framing {
             ),
             // Host-to-model and unknown kinds.
             (hdr(0x01, 0, 0, 0), HEADER_LEN),
-            (hdr(0x87, 0, 0, 0), HEADER_LEN),
+            (hdr(0x88, 0, 0, 0), HEADER_LEN),
             // A payload on a kind that takes none.
             (hdr(0x82, 0, 0, 1), HEADER_LEN + 1),
             // Register out of range, bad flags, bad fault type.
@@ -610,6 +612,8 @@ mod card_model {
             ModelRequest::RxQueue {
                 reg0: 0,
                 reg1: 0x81,
+                idle0: 0,
+                idle1: 0,
             },
             payload(512, 1)?,
         )?;
@@ -617,6 +621,8 @@ mod card_model {
             ModelRequest::RxQueue {
                 reg0: 0,
                 reg1: 0x02,
+                idle0: 0,
+                idle1: 0,
             },
             payload(1024, 7)?,
         )?;
@@ -671,7 +677,15 @@ mod card_model {
         let x = card.cmd53_read(cmd53(false, 1, false, 64, 64), &mut buf);
         assert!(matches!(x.reply, Reply::Response(_)));
         assert_eq!(next(&mut card), Some((to_model::BAD_ACCESS, 64, 1, 0)));
-        card.apply(ModelRequest::RxQueue { reg0: 0, reg1: 0 }, payload(10, 1)?)?;
+        card.apply(
+            ModelRequest::RxQueue {
+                reg0: 0,
+                reg1: 0,
+                idle0: 0,
+                idle1: 0,
+            },
+            payload(10, 1)?,
+        )?;
         let mut buf = [0u8; 64];
         card.cmd53_read(cmd53(false, 1, false, 64, 64), &mut buf);
         assert_eq!((buf[9], buf[10]), (10, 0));
@@ -685,10 +699,16 @@ mod card_model {
     #[test]
     fn rx_queue_limit() -> Result {
         let mut card = drive::enabled_card()?;
+        let item = ModelRequest::RxQueue {
+            reg0: 0,
+            reg1: 1,
+            idle0: 0,
+            idle1: 0,
+        };
         for _ in 0..RX_QUEUE_DEPTH {
-            card.apply(ModelRequest::RxQueue { reg0: 0, reg1: 1 }, KVVec::new())?;
+            card.apply(item, KVVec::new())?;
         }
-        let more = card.apply(ModelRequest::RxQueue { reg0: 0, reg1: 1 }, KVVec::new());
+        let more = card.apply(item, KVVec::new());
         assert_eq!(more.err(), Some(ENOSPC));
         assert_eq!(card.rx_len(), RX_QUEUE_DEPTH);
         Ok(())
@@ -803,7 +823,15 @@ mod card_model {
             },
             KVVec::new(),
         )?;
-        card.apply(ModelRequest::RxQueue { reg0: 0, reg1: 1 }, payload(4, 0)?)?;
+        card.apply(
+            ModelRequest::RxQueue {
+                reg0: 0,
+                reg1: 1,
+                idle0: 0,
+                idle1: 0,
+            },
+            payload(4, 0)?,
+        )?;
         card.set_power(false);
         card.set_power(true);
         assert_eq!(card.command(opcode::GO_IDLE_STATE, 0), Reply::NoResponse);
@@ -876,7 +904,8 @@ mod card_model {
                 "irqs_raised",
                 "bad_accesses",
                 "dropped",
-                "faults_injected"
+                "faults_injected",
+                "write_timeouts"
             ]
         );
         Ok(())
@@ -885,10 +914,20 @@ mod card_model {
 
 /// The whole host through the real MMC core: a second virtual host with a card nobody binds
 /// to, driven with the SDIO core's own I/O functions (`sdio_readb()`, CMD53 through
-/// `mmc_wait_for_req()`, `sdio_claim_irq()`), and the model's side driven as the chardev does.
+/// `mmc_wait_for_req()`, `sdio_claim_irq()`), and the model's side driven as the chardev does;
+/// a card removed under a handle; and SDIO function drivers of `rust/sdio.rs` bound through the
+/// real SDIO bus (the interrupt tied to the driver's data, a thread's `FunctionRef`).
 #[kunit_tests(bes2600_vsdio_e2e)]
 mod end_to_end {
+    use core::ptr;
+
     use kernel::{
+        device::{
+            Bound,
+            Core, //
+        },
+        device_id::IdArray,
+        driver,
         prelude::*,
         sync::atomic::{
             Atomic,
@@ -900,6 +939,7 @@ mod end_to_end {
             Instant,
             Monotonic, //
         },
+        workqueue,
     };
 
     use super::drive::payload;
@@ -912,11 +952,17 @@ mod end_to_end {
     use crate::host::Instance;
     use crate::kernel_ext::{
         mmc_host::{
+            CardFunction,
             CardHost,
             CardIrqHandler, //
         },
         sdio::{
+            self,
             Cmd53Size,
+            DeviceId,
+            Function,
+            FunctionRef,
+            Host,
             IoBuffer, //
         },
     };
@@ -993,7 +1039,7 @@ mod end_to_end {
 
         // CMD52 through the core: enable, block size, register writes and reads.
         {
-            let host = func.claim_host();
+            let host = func.claim_host()?;
             host.enable_function()?;
             host.set_block_size(0)?;
             assert_eq!(host.block_size(), 512);
@@ -1024,14 +1070,19 @@ mod end_to_end {
         // An RX item raises the card interrupt; the core runs the handler (host released).
         IRQS.store(0, Relaxed);
         instance.apply(
-            ModelRequest::RxQueue { reg0: 0, reg1: 2 },
+            ModelRequest::RxQueue {
+                reg0: 0,
+                reg1: 2,
+                idle0: 0,
+                idle1: 0,
+            },
             payload(1024, 3)?,
         )?;
         assert!(wait_until(|| IRQS.load(Relaxed) >= 1));
         assert_eq!(LAST_REG1.load(Relaxed), 2);
 
         {
-            let host = func.claim_host();
+            let host = func.claim_host()?;
             // CMD53 block read of the item.
             let mut buf = IoBuffer::new(1024, GFP_KERNEL)?;
             host.read_cmd53(0x400, true, Cmd53Size::Blocks(2), &mut buf)?;
@@ -1113,6 +1164,291 @@ mod end_to_end {
         assert_eq!(stats.dropped, 0);
         // `func` drops before `instance` (reverse declaration order), releasing the interrupt
         // before the host and its card go away.
+        Ok(())
+    }
+
+    /// Waits for function 1 of `instance`'s card to be enumerated.
+    fn enumerated(instance: &Instance) -> Result<CardFunction<'_>> {
+        let mut found = None;
+        wait_until(|| {
+            found = instance.card_function(1);
+            found.is_some()
+        });
+        found.ok_or(ETIMEDOUT)
+    }
+
+    /// Function interrupts claimed on `instance`'s host (0 when there is none).
+    fn claimed_irqs(instance: &Instance) -> u32 {
+        instance
+            .host()
+            .map_or(u32::MAX, |host| host.claimed_sdio_irqs())
+    }
+
+    /// A handle to a card function outlives its card: once the MMC core removed the card, the
+    /// handle's claims fail cleanly with `ENODEV` (rather than reach the freed card's host
+    /// state), the interrupt it had claimed is released with the function, and after the card
+    /// is inserted again a new handle works while the old one stays revoked. KASAN checks that
+    /// nothing is touched after it is freed.
+    #[test]
+    fn card_removed_under_handle() -> Result {
+        let instance = Instance::new(c"bes2600_vsdio_kunit_rm", TEST_CARD)?;
+        let func = enumerated(&instance)?;
+        {
+            let host = func.claim_host()?;
+            host.enable_function()?;
+            host.claim_irq::<AckHandler>()?;
+        }
+        assert_eq!(claimed_irqs(&instance), 1);
+
+        model(&instance, ModelRequest::CardPresent(false))?;
+        assert!(wait_until(|| func.claim_host().is_err()));
+        assert_eq!(func.claim_host().err(), Some(ENODEV));
+        // The deletion of the function released the handle's interrupt on the host.
+        assert!(wait_until(|| claimed_irqs(&instance) == 0));
+        assert!(instance.card_function(1).is_none());
+
+        model(&instance, ModelRequest::CardPresent(true))?;
+        let again = enumerated(&instance)?;
+        IRQS.store(0, Relaxed);
+        {
+            let host = again.claim_host()?;
+            host.enable_function()?;
+            model(
+                &instance,
+                ModelRequest::SetReg {
+                    addr: 0x10c,
+                    value: 0x33,
+                },
+            )?;
+            assert_eq!(host.read_u8(0x10c)?, 0x33);
+            host.claim_irq::<AckHandler>()?;
+        }
+        assert_eq!(claimed_irqs(&instance), 1);
+        model(&instance, ModelRequest::Irq(true))?;
+        assert!(wait_until(|| IRQS.load(Relaxed) >= 1));
+        model(&instance, ModelRequest::Irq(false))?;
+        assert_eq!(func.claim_host().err(), Some(ENODEV));
+
+        // Dropping the handles releases the new interrupt; the old handle has nothing left.
+        drop(again);
+        assert_eq!(claimed_irqs(&instance), 0);
+        drop(func);
+        Ok(())
+    }
+
+    /// A card that only the test drivers below match.
+    const DRIVER_CARD: Identity = Identity {
+        vendor: 0xbe57,
+        device: 0x2f02,
+    };
+
+    /// One id table shared by both test drivers: the interrupt of one must never reach the
+    /// other's handler or data, whatever their tables.
+    static DRIVER_IDS: IdArray<DeviceId, (), 1> =
+        IdArray::new([(DeviceId::new(DRIVER_CARD.vendor, DRIVER_CARD.device), &())]);
+
+    /// What [`IrqDriver`]'s probe stores; its handler checks both fields.
+    const DATA_MAGIC: u64 = 0x5eed_1e55_b00c_a11c;
+
+    /// Probes of [`IrqDriver`].
+    static DRV_PROBES: Atomic<u32> = Atomic::new(0);
+    /// Interrupts [`IrqDriver`]'s handler saw.
+    static DRV_IRQS: Atomic<u32> = Atomic::new(0);
+    /// Handler calls that found data other than what probe stored.
+    static DRV_BAD_DATA: Atomic<u32> = Atomic::new(0);
+    /// Unbinds of [`IrqDriver`].
+    static DRV_UNBINDS: Atomic<u32> = Atomic::new(0);
+    /// Drops of [`IrqDriver`]'s data.
+    static DRV_DROPS: Atomic<u32> = Atomic::new(0);
+    /// Any callback of [`OtherDriver`].
+    static OTHER_CALLS: Atomic<u32> = Atomic::new(0);
+    /// The test lets the driver's thread make its first claim.
+    static THREAD_GO: Atomic<bool> = Atomic::new(false);
+    /// The test removed the card.
+    static CARD_GONE: Atomic<bool> = Atomic::new(false);
+    /// What the thread read from register 0x10c while bound, with bit 8 set (0: it failed).
+    static THREAD_REG: Atomic<u32> = Atomic::new(0);
+    /// The errno of the thread's claim after the unbind (0: it succeeded).
+    static THREAD_AFTER: Atomic<i32> = Atomic::new(0);
+    /// The thread's progress: 1 after its bound claim, 2 after its claim after the unbind.
+    static THREAD_PHASE: Atomic<u32> = Atomic::new(0);
+
+    /// A driver's data that keeps a reference to its bound function: it is `Send + Sync`
+    /// because `Function<Bound>` is `Sync` (required by `sdio::Driver::Data`).
+    struct IrqData<'bound> {
+        magic: u64,
+        func: &'bound Function<Bound>,
+    }
+
+    impl Drop for IrqData<'_> {
+        fn drop(&mut self) {
+            DRV_DROPS.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A function driver with an interrupt handler, bound through the real SDIO bus.
+    struct IrqDriver;
+
+    #[vtable]
+    impl sdio::Driver for IrqDriver {
+        type IdInfo = ();
+        type Data<'bound> = IrqData<'bound>;
+
+        const ID_TABLE: sdio::IdTable<()> = &DRIVER_IDS;
+
+        fn probe<'bound>(
+            func: &'bound Function<Core<'_>>,
+            _id_info: &'bound (),
+        ) -> impl PinInit<IrqData<'bound>, Error> + 'bound {
+            start_function(func).map(|()| IrqData {
+                magic: DATA_MAGIC,
+                func,
+            })
+        }
+
+        fn unbind<'bound>(_func: &'bound Function<Core<'_>>, _this: Pin<&IrqData<'bound>>) {
+            DRV_UNBINDS.fetch_add(1, Relaxed);
+        }
+
+        fn interrupt(host: &Host<'_>, this: Pin<&IrqData<'_>>) {
+            if this.magic != DATA_MAGIC || !ptr::eq(this.func, host.function()) {
+                DRV_BAD_DATA.fetch_add(1, Relaxed);
+            }
+            // Reading the RX length register deasserts the card's interrupt.
+            let _ = host.read_u8(0x001);
+            DRV_IRQS.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Enables the function and starts the driver's thread with a `FunctionRef`.
+    fn start_function(func: &Function<Core<'_>>) -> Result {
+        func.claim_host().enable_function()?;
+        let bound = FunctionRef::new(func)?;
+        workqueue::system_long().try_spawn(GFP_KERNEL, move || function_thread(bound))?;
+        DRV_PROBES.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// The driver's thread: a claim through its `FunctionRef` while the function is bound, and
+    /// one after the card (and with it the binding) is gone.
+    fn function_thread(bound: FunctionRef) {
+        wait_until(|| THREAD_GO.load(Relaxed));
+        let reg = bound
+            .claim_host()
+            .and_then(|host| host.read_u8(0x10c))
+            .map_or(0, |value| 0x100 | u32::from(value));
+        THREAD_REG.store(reg, Relaxed);
+        THREAD_PHASE.store(1, Relaxed);
+        wait_until(|| CARD_GONE.load(Relaxed));
+        let after = bound.claim_host().err().map_or(0, |err| err.to_errno());
+        THREAD_AFTER.store(after, Relaxed);
+        THREAD_PHASE.store(2, Relaxed);
+    }
+
+    /// A second driver with the same id table, registered after [`IrqDriver`]: it never binds
+    /// the card, so none of its callbacks may run.
+    struct OtherDriver;
+
+    #[vtable]
+    impl sdio::Driver for OtherDriver {
+        type IdInfo = ();
+        type Data<'bound> = [u32; 2];
+
+        const ID_TABLE: sdio::IdTable<()> = &DRIVER_IDS;
+
+        fn probe<'bound>(
+            _func: &'bound Function<Core<'_>>,
+            _id_info: &'bound (),
+        ) -> impl PinInit<[u32; 2], Error> + 'bound {
+            OTHER_CALLS.fetch_add(1, Relaxed);
+            Err(ENODEV)
+        }
+
+        fn interrupt(_host: &Host<'_>, _this: Pin<&[u32; 2]>) {
+            OTHER_CALLS.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Whether `T` may be shared with and sent to another thread.
+    fn is_send_sync<T: Send + Sync>() -> bool {
+        true
+    }
+
+    /// A driver's interrupt reaches its own handler with its own, fully stored data, also when
+    /// another driver shares its id table; it is released before unbind, and the data is
+    /// dropped after. A thread of the driver claims the host through a `FunctionRef` while the
+    /// function is bound and gets `ENODEV` after the card (and the binding) went away.
+    #[test]
+    fn driver_interrupt_and_thread() -> Result {
+        assert!(is_send_sync::<FunctionRef>());
+        assert!(is_send_sync::<&Function<Bound>>());
+        for counter in [
+            &DRV_PROBES,
+            &DRV_IRQS,
+            &DRV_BAD_DATA,
+            &DRV_UNBINDS,
+            &DRV_DROPS,
+            &OTHER_CALLS,
+            &THREAD_REG,
+            &THREAD_PHASE,
+        ] {
+            counter.store(0, Relaxed);
+        }
+        THREAD_AFTER.store(0, Relaxed);
+        THREAD_GO.store(false, Relaxed);
+        CARD_GONE.store(false, Relaxed);
+
+        let module = kernel::module::this_module::<crate::LocalModule>();
+        let irq_driver = KBox::pin_init(
+            driver::Registration::<sdio::Adapter<IrqDriver>>::new(c"bes2600_vsdio_irq_drv", module),
+            GFP_KERNEL,
+        )?;
+        let other_driver = KBox::pin_init(
+            driver::Registration::<sdio::Adapter<OtherDriver>>::new(
+                c"bes2600_vsdio_other_drv",
+                module,
+            ),
+            GFP_KERNEL,
+        )?;
+        let instance = Instance::new(c"bes2600_vsdio_kunit_drv", DRIVER_CARD)?;
+        assert!(wait_until(|| DRV_PROBES.load(Relaxed) == 1));
+        // The adapter claims the interrupt for the driver once its probe returned.
+        assert!(wait_until(|| claimed_irqs(&instance) == 1));
+
+        // The thread's claim while the function is bound.
+        model(
+            &instance,
+            ModelRequest::SetReg {
+                addr: 0x10c,
+                value: 0x5a,
+            },
+        )?;
+        THREAD_GO.store(true, Relaxed);
+        assert!(wait_until(|| THREAD_PHASE.load(Relaxed) >= 1));
+        assert_eq!(THREAD_REG.load(Relaxed), 0x15a);
+
+        // Interrupts reach the bound driver's handler with its data.
+        model(&instance, ModelRequest::Irq(true))?;
+        assert!(wait_until(|| DRV_IRQS.load(Relaxed) >= 1));
+        model(&instance, ModelRequest::Irq(false))?;
+        assert!(DRV_IRQS.load(Relaxed) >= 1);
+        assert_eq!(DRV_BAD_DATA.load(Relaxed), 0);
+
+        // Removing the card unbinds the driver: interrupt released, unbind, data dropped; the
+        // thread's next claim fails.
+        model(&instance, ModelRequest::CardPresent(false))?;
+        assert!(wait_until(|| DRV_DROPS.load(Relaxed) == 1));
+        assert_eq!(DRV_UNBINDS.load(Relaxed), 1);
+        assert_eq!(claimed_irqs(&instance), 0);
+        CARD_GONE.store(true, Relaxed);
+        assert!(wait_until(|| THREAD_PHASE.load(Relaxed) == 2));
+        assert_eq!(THREAD_AFTER.load(Relaxed), ENODEV.to_errno());
+
+        assert_eq!(OTHER_CALLS.load(Relaxed), 0);
+        assert_eq!(DRV_PROBES.load(Relaxed), 1);
+        drop(instance);
+        drop(other_driver);
+        drop(irq_driver);
         Ok(())
     }
 }

@@ -110,15 +110,95 @@ pub(crate) struct Xfer {
     pub(crate) reply: Reply,
     /// The data phase failed (an injected `-EIO`).
     pub(crate) data_error: bool,
+    /// A write the model must acknowledge (`WRITE_DONE`) before its request completes: the
+    /// hold's id, which [`Card::take_write_release`] reports when the model acknowledged it.
+    pub(crate) hold: Option<u64>,
 }
 
 impl Xfer {
-    /// A transfer whose data phase did not fail.
+    /// A transfer whose data phase did not fail and that nobody waits for.
     const fn reply(reply: Reply) -> Self {
         Self {
             reply,
             data_error: false,
+            hold: None,
         }
+    }
+}
+
+/// A CMD53 write whose request the host holds until the model acknowledges it (ABI.md
+/// "Timing").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HeldWrite {
+    /// The hold's id.
+    id: u64,
+    /// The number the model gives the write's `CMD53_WRITE` (its count of writes read since
+    /// it opened the device), once it has read it.
+    read_as: Option<u32>,
+}
+
+/// The host's side of a held write: which hold its pending request waits for.
+///
+/// Two threads meet here, in either order: the one that issued the write and begins to wait
+/// for it ([`hold`](Self::hold), after the card answered), and the model's acknowledgement
+/// ([`release`](Self::release)), which a fast model sends before the issuing thread got there.
+/// The host keeps it under the lock of its pending request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WriteWait {
+    /// The hold the pending request waits for.
+    awaiting: Option<u64>,
+    /// The last hold released while not awaited: not yet, or no longer (timed out).
+    released_early: Option<u64>,
+    /// Held writes that completed on their timeout.
+    timeouts: u64,
+}
+
+impl WriteWait {
+    /// The issuing thread begins to wait for hold `id`. Returns `false` when the model has
+    /// released it already: the request completes without waiting.
+    pub(crate) fn hold(&mut self, id: u64) -> bool {
+        if self.released_early.take() == Some(id) {
+            return false;
+        }
+        self.awaiting = Some(id);
+        true
+    }
+
+    /// Whether the pending request waits for hold `id`.
+    pub(crate) fn is_awaiting(&self, id: u64) -> bool {
+        self.awaiting == Some(id)
+    }
+
+    /// The model released hold `id`. Returns whether the pending request waited for it (the
+    /// caller completes it); otherwise it is remembered for [`hold`](Self::hold).
+    pub(crate) fn release(&mut self, id: u64) -> bool {
+        if self.awaiting == Some(id) {
+            self.awaiting = None;
+            true
+        } else {
+            self.released_early = Some(id);
+            false
+        }
+    }
+
+    /// The pending request's timer fired. Returns whether it was the timeout of a held write
+    /// (counted).
+    pub(crate) fn timed_out(&mut self) -> bool {
+        let held = self.awaiting.take().is_some();
+        if held {
+            self.timeouts += 1;
+        }
+        held
+    }
+
+    /// Teardown: nothing is waited for any more.
+    pub(crate) fn stop(&mut self) {
+        self.awaiting = None;
+    }
+
+    /// Held writes that completed on their timeout.
+    pub(crate) fn timeouts(&self) -> u64 {
+        self.timeouts
     }
 }
 
@@ -145,11 +225,14 @@ pub(crate) struct Stats {
     pub(crate) dropped: u64,
     /// Faults applied: failed CMD52s and CMD53s, storm interrupts.
     pub(crate) faults_injected: u64,
+    /// CMD53 writes held for the model that completed without its `WRITE_DONE` (kept by the
+    /// host, which fills it in).
+    pub(crate) write_timeouts: u64,
 }
 
 impl Stats {
     /// `(name, value)` pairs in the order of ABI.md.
-    pub(crate) fn entries(&self) -> [(&'static str, u64); 10] {
+    pub(crate) fn entries(&self) -> [(&'static str, u64); 11] {
         [
             ("cmd52_reads", self.cmd52_reads),
             ("cmd52_writes", self.cmd52_writes),
@@ -161,6 +244,7 @@ impl Stats {
             ("bad_accesses", self.bad_accesses),
             ("dropped", self.dropped),
             ("faults_injected", self.faults_injected),
+            ("write_timeouts", self.write_timeouts),
         ]
     }
 }
@@ -210,8 +294,12 @@ impl BusModel {
 
 /// An item of the RX queue.
 struct RxItem {
+    /// Registers 0x000 and 0x001 while the item is the head.
     reg0: u8,
     reg1: u8,
+    /// Registers 0x000 and 0x001 of the idle register file once a read consumed the item.
+    idle0: u8,
+    idle1: u8,
     data: KVVec<u8>,
 }
 
@@ -252,6 +340,16 @@ pub(crate) struct Card {
     bus: BusModel,
     model_open: bool,
     wake_model: bool,
+    /// `CMD53_WRITE` messages the model has read since it opened the device.
+    writes_read: u32,
+    /// `CMD53_WRITE` messages waiting in the queue toward the model.
+    cmd53_writes_queued: u32,
+    /// The write the host holds for the model, if any.
+    held: Option<HeldWrite>,
+    /// Id of the next hold.
+    next_hold: u64,
+    /// A hold the model acknowledged (or gave up by closing the device): the host completes it.
+    released: Option<u64>,
 }
 
 impl Card {
@@ -281,6 +379,11 @@ impl Card {
             bus: BusModel::default(),
             model_open: false,
             wake_model: false,
+            writes_read: 0,
+            cmd53_writes_queued: 0,
+            held: None,
+            next_hold: 0,
+            released: None,
         })
     }
 
@@ -377,13 +480,27 @@ impl Card {
                 self.stats.cmd53_writes += 1;
                 self.stats.bytes_written += data.len() as u64;
                 let arg1 = if c.block_mode { 1 | (blocks << 16) } else { 0 };
-                self.emit(Message {
+                let queued = self.emit(Message {
                     kind: to_model::CMD53_WRITE,
                     arg0: c.addr,
                     arg1,
                     payload: data,
                 });
-                Xfer::reply(Reply::Response(st))
+                if queued {
+                    self.cmd53_writes_queued += 1;
+                }
+                let mut xfer = Xfer::reply(Reply::Response(st));
+                // The real chip takes a write in microseconds and its boot ROM has the reply
+                // ready as fast (bes_slave_tx_ready(), bes_fw.c:68-104, reads the length a few
+                // times right after the write's interrupt): the write completes once the model
+                // has processed it, so whatever it queues in answer is visible by then.
+                if queued && self.model_open {
+                    let id = self.next_hold;
+                    self.next_hold = self.next_hold.wrapping_add(1);
+                    self.held = Some(HeldWrite { id, read_as: None });
+                    xfer.hold = Some(id);
+                }
+                xfer
             }
             _ => Xfer::reply(Reply::Response(st | r5::FUNCTION_NUMBER)),
         }
@@ -416,9 +533,15 @@ impl Card {
                         buf[..n].copy_from_slice(&item.data[..n]);
                         let read = u32::try_from(buf.len()).unwrap_or(u32::MAX);
                         self.emit(Message::new(to_model::RX_CONSUMED, c.addr, read));
-                        if item.data.len() < buf.len() {
+                        if Self::read_too_long(&c, buf.len(), item.data.len()) {
                             self.bad_access(c.addr, BadAccess::ReadTooLong);
                         }
+                        // The item's idle values replace the idle register file's 0x000/0x001
+                        // in the same step, so a read of 0x001 right after the batch never
+                        // sees a value older than this batch (the vendor's RX loop re-reads
+                        // 0x001 right after each batch, bes2600_sdio.c:841-904).
+                        self.regs[0] = item.idle0;
+                        self.regs[1] = item.idle1;
                         if !self.rx.is_empty() {
                             self.irq.line = true;
                         }
@@ -473,24 +596,43 @@ impl Card {
             return Err(EBUSY);
         }
         self.model_open = true;
+        self.writes_read = 0;
         Ok(())
     }
 
-    /// Releases the model end.
+    /// Releases the model end. A write held for the model is released: nobody will
+    /// acknowledge it.
     pub(crate) fn close_model(&mut self) {
         self.model_open = false;
+        self.writes_read = 0;
+        if let Some(held) = self.held.take() {
+            self.released = Some(held.id);
+        }
+    }
+
+    /// The hold the model acknowledged (or gave up) since the last call: the host completes
+    /// the request it holds with this id.
+    pub(crate) fn take_write_release(&mut self) -> Option<u64> {
+        self.released.take()
     }
 
     /// Applies a message from the model; `payload` is the `RX_QUEUE` data (empty otherwise).
     /// Fails with `ENOSPC`, changing nothing, when the RX queue is full.
     pub(crate) fn apply(&mut self, req: ModelRequest, payload: KVVec<u8>) -> Result {
         match req {
-            ModelRequest::RxQueue { reg0, reg1 } => {
+            ModelRequest::RxQueue {
+                reg0,
+                reg1,
+                idle0,
+                idle1,
+            } => {
                 let was_empty = self.rx.is_empty();
                 self.rx
                     .push(RxItem {
                         reg0,
                         reg1,
+                        idle0,
+                        idle1,
                         data: payload,
                     })
                     .map_err(|_| ENOSPC)?;
@@ -518,6 +660,14 @@ impl Card {
                 self.bus = BusModel::new(rate, overhead_ns)
             }
             ModelRequest::CardPresent(present) => self.set_present(present),
+            // An acknowledgement of anything but the held write is late (the hold timed out)
+            // and changes nothing.
+            ModelRequest::WriteDone(n) => {
+                if let Some(held) = self.held.filter(|h| h.read_as == Some(n)) {
+                    self.held = None;
+                    self.released = Some(held.id);
+                }
+            }
         }
         Ok(())
     }
@@ -535,9 +685,20 @@ impl Card {
         self.out.front().map(Message::wire_len)
     }
 
-    /// Takes the next message for the model.
+    /// Takes the next message for the model. The model numbers the `CMD53_WRITE`s it reads
+    /// (its `WRITE_DONE` names one by that number): the held write's number is noted.
     pub(crate) fn pop_message(&mut self) -> Option<Message> {
-        self.out.pop()
+        let msg = self.out.pop()?;
+        if msg.kind == to_model::CMD53_WRITE {
+            self.writes_read = self.writes_read.wrapping_add(1);
+            self.cmd53_writes_queued = self.cmd53_writes_queued.saturating_sub(1);
+            if let Some(held) = self.held.as_mut() {
+                if held.read_as.is_none() && self.cmd53_writes_queued == 0 {
+                    held.read_as = Some(self.writes_read);
+                }
+            }
+        }
+        Some(msg)
     }
 
     /// Messages waiting for the model.
@@ -707,6 +868,7 @@ impl Card {
             return Some(Xfer {
                 reply: Reply::Response(st),
                 data_error: true,
+                hold: None,
             });
         }
         if self.io_enable & F1_BIT == 0 {
@@ -797,6 +959,25 @@ impl Card {
         false
     }
 
+    /// Whether a CMD53 read of `len` bytes takes more than an item of `item_len` bytes holds.
+    ///
+    /// The chip reads the transfer length from the address field (chip-bus-firmware-bh.md
+    /// §2.2), and a block-mode read moves whole blocks: reading the 0x3B14-byte DPD blob
+    /// transfers 30 blocks of 512 bytes with 0x3B14 in the address field
+    /// (bes2600_sdio.c:183-206, bes_fw.c:893), the padding reading as zeros. Too long is an
+    /// address-field length beyond the item, or a data phase beyond the item rounded up to
+    /// the block size (beyond the item itself in byte mode).
+    fn read_too_long(c: &Cmd53, len: usize, item_len: usize) -> bool {
+        let field_len = (c.addr & 0xffff) as usize;
+        let limit = if c.block_mode {
+            let blksz = len / usize::from(c.count.max(1));
+            item_len.div_ceil(blksz.max(1)) * blksz
+        } else {
+            item_len
+        };
+        field_len > item_len || len > limit
+    }
+
     /// Reports a `BAD_ACCESS` to the model.
     fn bad_access(&mut self, addr: u32, code: BadAccess) {
         self.stats.bad_accesses += 1;
@@ -804,11 +985,14 @@ impl Card {
     }
 
     /// Queues a message for the model, or counts it as dropped when the queue is full.
-    fn emit(&mut self, msg: Message) {
+    /// Returns whether it was queued.
+    fn emit(&mut self, msg: Message) -> bool {
         if self.out.push(msg).is_err() {
             self.stats.dropped += 1;
+            false
         } else {
             self.wake_model = true;
+            true
         }
     }
 }

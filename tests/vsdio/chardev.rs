@@ -46,7 +46,7 @@ impl FileOps for ModelDevice {
     }
 
     fn release(open: Arc<Instance>, _file: &File) {
-        open.shared.card.lock().close_model();
+        open.close_model();
     }
 
     fn read(open: ArcBorrow<'_, Instance>, file: &File, mut buf: UserSliceWriter) -> Result<usize> {

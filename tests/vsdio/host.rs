@@ -8,7 +8,9 @@
 //! state is updated under its mutex (messages for the model are queued, the RX queue is
 //! consumed), for a CMD53 read the card's bytes are copied into the scatterlist afterwards;
 //! then the request is completed at once, or, with the bus timing model on, from an hrtimer
-//! when the modelled bus would finish the transfer. Nothing waits for userspace.
+//! when the modelled bus would finish the transfer. Only a function 1 CMD53 write waits for
+//! userspace: while a model has the device open, its request completes once the model
+//! acknowledged it (`WRITE_DONE`, ABI.md "Timing"), or after [`WRITE_ACK_TIMEOUT`].
 //!
 //! Card interrupts use the core's `MMC_CAP2_SDIO_IRQ_NOTHREAD` path: the host calls
 //! `sdio_signal_irq()` (which only queues the core's SDIO interrupt work, so it is fine from any
@@ -17,6 +19,7 @@
 
 use kernel::{
     device::Bound,
+    devres::Devres,
     faux, new_mutex, new_poll_condvar, new_spinlock_irq,
     prelude::*,
     sync::{
@@ -46,7 +49,9 @@ use crate::abi;
 use crate::card::{
     Card,
     Identity,
-    Reply, //
+    Reply,
+    Stats,
+    WriteWait, //
 };
 use crate::kernel_ext::mmc_host::{
     self,
@@ -81,7 +86,11 @@ const HOST_CONFIG: Config = Config {
     max_req_size: MAX_TRANSFER,
 };
 
-/// A request whose completion the bus timing model delays.
+/// How long a CMD53 write waits for the model's `WRITE_DONE` before it completes anyway (the
+/// model is taken for dead; ABI.md "Timing").
+pub(crate) const WRITE_ACK_TIMEOUT: Delta = Delta::from_millis(1000);
+
+/// A request whose completion the bus timing model or the model's acknowledgement delays.
 struct Pending {
     /// The request, until the timer completes it.
     req: Option<Request>,
@@ -89,6 +98,11 @@ struct Pending {
     handle: Option<ArcHrTimerHandle<Shared>>,
     /// Teardown has begun: complete everything at once.
     stopped: bool,
+    /// The write held for the model's acknowledgement, if the request is one; the timer is
+    /// then its timeout.
+    wait: WriteWait,
+    /// When the bus model completes the held write (bus-clock nanoseconds), if it is on.
+    bus_done_at: Option<u64>,
 }
 
 /// The state shared by the MMC core's callbacks, the timer and the model's device.
@@ -118,7 +132,14 @@ impl HrTimerCallback for Shared {
     type Pointer<'a> = Arc<Self>;
 
     fn run(this: ArcBorrow<'_, Self>, _ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
-        let req = this.pending.lock().req.take();
+        let (req, timed_out) = {
+            let mut pending = this.pending.lock();
+            let timed_out = pending.wait.timed_out();
+            (pending.req.take(), timed_out)
+        };
+        if timed_out {
+            pr_warn!("the chip model did not acknowledge a CMD53 write in time\n");
+        }
         if let Some(req) = req {
             req.complete();
         }
@@ -139,6 +160,8 @@ impl Shared {
                         req: None,
                         handle: None,
                         stopped: false,
+                        wait: WriteWait::default(),
+                        bus_done_at: None,
                     },
                     "bes2600_vsdio::pending"
                 ),
@@ -170,12 +193,85 @@ impl Shared {
         pending.handle = Some(Arc::from(this).start(delay));
     }
 
+    /// Holds the write `req` until the model acknowledges the card's hold `id` (or
+    /// [`WRITE_ACK_TIMEOUT`] passes), then completes it when the bus model says, at `bus_done_at`.
+    fn hold_for_model(this: ArcBorrow<'_, Self>, req: Request, id: u64, bus_done_at: Option<u64>) {
+        let stale = this.pending.lock().handle.take();
+        drop(stale);
+        let bus_delay = bus_done_at.map_or(0, |at| at.saturating_sub(this.now_ns()));
+        let bus_delay = Delta::from_nanos(i64::try_from(bus_delay).unwrap_or(i64::MAX));
+        let mut pending = this.pending.lock();
+        if pending.stopped || !pending.wait.hold(id) {
+            // Teardown, or the model acknowledged the write before this thread got here.
+            let later = !pending.stopped && bus_delay.as_nanos() > 0;
+            drop(pending);
+            if later {
+                Self::complete_later(this, req, bus_delay);
+            } else {
+                req.complete();
+            }
+            return;
+        }
+        let timeout = Delta::from_nanos(
+            WRITE_ACK_TIMEOUT
+                .as_nanos()
+                .saturating_add(bus_delay.as_nanos()),
+        );
+        pending.req = Some(req);
+        pending.bus_done_at = bus_done_at;
+        pending.handle = Some(Arc::from(this).start(timeout));
+    }
+
+    /// The model acknowledged the card's hold `id`: completes the held write, at once or when
+    /// the bus model says. Nothing happens if that write already completed on its timeout.
+    fn write_released(this: ArcBorrow<'_, Self>, id: u64) {
+        // Cancel the timeout outside the lock its callback takes.
+        let timeout = {
+            let mut pending = this.pending.lock();
+            if !pending.wait.is_awaiting(id) {
+                // Not awaited yet (the issuing thread is on its way to `hold_for_model`), or
+                // no longer (it timed out).
+                pending.wait.release(id);
+                return;
+            }
+            pending.handle.take()
+        };
+        drop(timeout);
+        let mut pending = this.pending.lock();
+        if !pending.wait.release(id) {
+            return;
+        }
+        let Some(req) = pending.req.take() else {
+            return;
+        };
+        let now = this.now_ns();
+        match pending.bus_done_at.take() {
+            Some(at) if at > now && !pending.stopped => {
+                let delay = Delta::from_nanos(i64::try_from(at - now).unwrap_or(i64::MAX));
+                pending.req = Some(req);
+                pending.handle = Some(Arc::from(this).start(delay));
+            }
+            _ => {
+                drop(pending);
+                req.complete();
+            }
+        }
+    }
+
+    /// The debugfs counters: the card's, and the held writes that timed out.
+    pub(crate) fn stats(&self) -> Stats {
+        let mut stats = self.card.lock().stats();
+        stats.write_timeouts = self.pending.lock().wait.timeouts();
+        stats
+    }
+
     /// Stops the timer for good, completing a request it still holds; requests that come
     /// later complete at once.
     fn stop_timer(&self) {
         let handle = {
             let mut pending = self.pending.lock();
             pending.stopped = true;
+            pending.wait.stop();
             pending.handle.take()
         };
         drop(handle);
@@ -194,11 +290,15 @@ impl Shared {
 }
 
 /// One virtual host with its card: a faux parent device, the MMC host and the shared state.
+///
+/// Fields drop in order: the host goes before its parent device.
 pub(crate) struct Instance {
     /// The state shared with the core's callbacks.
     pub(crate) shared: Arc<Shared>,
-    host: mmc_host::Registration<VsdioHost>,
-    _parent: faux::Registration,
+    /// The host, managed by `parent` (removed at the latest when `parent` is unbound).
+    host: Devres<mmc_host::Registration<VsdioHost>>,
+    /// The faux parent device, bound for as long as it is registered.
+    parent: faux::Registration,
 }
 
 impl Instance {
@@ -213,38 +313,60 @@ impl Instance {
             Self {
                 shared,
                 host,
-                _parent: parent,
+                parent,
             },
             GFP_KERNEL,
         )?)
     }
 
+    /// The host registration, reached with the proof that its parent is bound.
+    fn registration(&self) -> Result<&mmc_host::Registration<VsdioHost>> {
+        let parent: &faux::Device<Bound> = self.parent.as_ref();
+        self.host.access(parent.as_ref())
+    }
+
     /// The MMC host.
-    pub(crate) fn host(&self) -> &Host {
-        self.host.host()
+    pub(crate) fn host(&self) -> Result<&Host> {
+        Ok(self.registration()?.host())
+    }
+
+    /// The model closed its device: a write held for it completes now.
+    pub(crate) fn close_model(&self) {
+        let released = {
+            let mut card = self.shared.card.lock();
+            card.close_model();
+            card.take_write_release()
+        };
+        if let Some(id) = released {
+            Shared::write_released(self.shared.as_arc_borrow(), id);
+        }
     }
 
     /// Function `num` of the card, once enumerated: for end-to-end tests through the core.
     pub(crate) fn card_function(&self, num: u32) -> Option<mmc_host::CardFunction<'_>> {
-        self.host.card_function(num)
+        self.registration().ok()?.card_function(num)
     }
 
     /// Applies a message from the model and acts on it: signal a card interrupt, rescan the
-    /// slot after an insertion or removal, wake the model's readers.
+    /// slot after an insertion or removal, wake the model's readers, complete the write the
+    /// model acknowledged.
     pub(crate) fn apply(&self, req: abi::ModelRequest, payload: KVVec<u8>) -> Result {
-        let (signal, rescan) = {
+        let (signal, rescan, released) = {
             let mut card = self.shared.card.lock();
             let was_present = card.is_present();
             card.apply(req, payload)?;
             let rescan = card.is_present() != was_present;
             self.shared.wake_model(&mut card);
-            (card.take_irq_signal(), rescan)
+            (card.take_irq_signal(), rescan, card.take_write_release())
         };
+        if let Some(id) = released {
+            Shared::write_released(self.shared.as_arc_borrow(), id);
+        }
         if signal {
-            self.host().signal_sdio_irq();
+            self.host()?.signal_sdio_irq();
         }
         if rescan {
-            self.host().detect_change(0);
+            self.host()?.detect_change(0);
         }
         Ok(())
     }
@@ -279,8 +401,10 @@ pub(crate) struct VsdioHost;
 
 impl VsdioHost {
     /// Runs the command (and data phase) of `req` against the card. Returns when the bus
-    /// timing model says the request completes, in bus-clock nanoseconds, if it is on.
-    fn execute(shared: &Shared, req: &mut Request) -> Result<(Option<u64>, bool)> {
+    /// timing model says the request completes, in bus-clock nanoseconds, if it is on; whether
+    /// to signal a card interrupt; and the card's hold id of a write that must wait for the
+    /// model.
+    fn execute(shared: &Shared, req: &mut Request) -> Result<(Option<u64>, bool, Option<u64>)> {
         let op = req.cmd().opcode();
         let arg = req.cmd().arg();
         let Some(data) = req.data() else {
@@ -290,7 +414,7 @@ impl VsdioHost {
             let signal = card.take_irq_signal();
             drop(card);
             apply_reply(req, reply);
-            return Ok((None, signal));
+            return Ok((None, signal, None));
         };
 
         let len = data
@@ -335,7 +459,12 @@ impl VsdioHost {
                 data.set_bytes_transferred(u32::try_from(len).unwrap_or(0));
             }
         }
-        Ok((if ok { done_at } else { None }, signal))
+        let hold = if ok && !xfer.data_error {
+            xfer.hold
+        } else {
+            None
+        };
+        Ok((if ok { done_at } else { None }, signal, hold))
     }
 
     /// Books a CMD53 of `len` bytes on the bus model.
@@ -350,11 +479,11 @@ impl HostOps for VsdioHost {
     type Data = Arc<Shared>;
 
     fn request(host: &Host, shared: ArcBorrow<'_, Shared>, mut req: Request) {
-        let (done_at, signal) = match Self::execute(&shared, &mut req) {
+        let (done_at, signal, hold) = match Self::execute(&shared, &mut req) {
             Ok(outcome) => outcome,
             Err(err) => {
                 req.cmd_mut().set_error(err);
-                (None, false)
+                (None, false, None)
             }
         };
         // A stop command (not used by SDIO) just succeeds.
@@ -363,6 +492,10 @@ impl HostOps for VsdioHost {
         }
         if signal {
             host.signal_sdio_irq();
+        }
+        if let Some(id) = hold {
+            Shared::hold_for_model(shared, req, id, done_at);
+            return;
         }
         let now = shared.now_ns();
         match done_at {

@@ -26,6 +26,8 @@ mod ring;
 mod sdio_spec;
 
 mod bench_kunit;
+mod bench_timing_kunit;
+mod irq_contract_kunit;
 
 use kernel::{
     debugfs,
@@ -59,7 +61,7 @@ struct VsdioModule {
 
 /// Writes the counters, one `name value` per line.
 fn write_stats(shared: &Arc<Shared>, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-    let stats = shared.card.lock().stats();
+    let stats = shared.stats();
     for (name, value) in stats.entries() {
         writeln!(f, "{name} {value}")?;
     }

@@ -11,7 +11,8 @@
 //!
 //! * **ROM**: after a card reset. Registers 0x108 (buffer count) and 0x109–0x10A
 //!   (largest boot message) are set; every CMD53 write is a boot frame answered with a
-//!   reply item whose registers 0x000/0x001 hold its length (u16).
+//!   reply item whose registers 0x000/0x001 hold its length (u16), queued before the write
+//!   is acknowledged (`WRITE_DONE`), so the reply is announced when the host's write returns.
 //! * **Calibrating**: the image RUN was the calibration image: ~100 ms later status bit 1
 //!   (DPD_READY) is set and the 0x3B14-byte DPD blob is queued; once the host has read it
 //!   the ROM takes downloads again.
@@ -47,6 +48,10 @@ use crate::firmware::{Firmware, FwConfig, OutMsg};
 use crate::ieee80211::Mac;
 use crate::stats::{log, violation, Stats};
 use crate::transport::{bad_access, fault, HostMsg, ModelMsg};
+
+/// Register 0x000 while WiFi runs and no RX batch waits: bit 0 set, "nothing pending" (fact
+/// sheet "bus" §2.1, `bes2600_sdio_read_ctrl()` bes2600_sdio.c:703-711).
+const RUNTIME_CTRL_IDLE: u8 = 1;
 
 /// How RUN frames are told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +144,7 @@ pub struct Chip {
     host_out: Vec<ModelMsg>,
     cal_done: bool,
     dpd_due: Option<u64>,
-    idle_len_reg: Option<u8>,
+    writes_read: u32,
     bad_access_grace: u32,
     /// Counters and violations.
     pub stats: Stats,
@@ -167,7 +172,7 @@ impl Chip {
             host_out: Vec::new(),
             cal_done: false,
             dpd_due: None,
-            idle_len_reg: None,
+            writes_read: 0,
             bad_access_grace: 0,
             stats: Stats::default(),
             faults: Faults::default(),
@@ -236,7 +241,6 @@ impl Chip {
         self.in_flight = 0;
         self.cal_done = false;
         self.dpd_due = None;
-        self.idle_len_reg = None;
         self.reset_link();
         self.set_reg(reg::CTRL, 0);
         self.set_reg(reg::RX_LEN, 0);
@@ -256,6 +260,7 @@ impl Chip {
 
     /// Handles one message from the host.
     pub fn host_message(&mut self, now: u64, msg: HostMsg, air: &mut dyn Air) {
+        let write = matches!(msg, HostMsg::Cmd53Write { .. });
         match msg {
             HostMsg::Cmd53Write {
                 addr,
@@ -307,6 +312,16 @@ impl Chip {
             }
         }
         self.flush(now);
+        if write {
+            // The chip takes a CMD53 write within microseconds, and its boot ROM has the reply
+            // ready as fast: bes_slave_tx_ready() (bes_fw.c:68-104) reads the reply length
+            // 0x000/0x001 only a handful of times once the write's interrupt came (fact
+            // sheet "bus" §6.4). The acknowledgement follows what this write queued, and the
+            // virtual host completes the write only then (ABI.md "Timing"). A crashed
+            // firmware answers nothing, but the SDIO function still takes the data.
+            self.writes_read = self.writes_read.wrapping_add(1);
+            self.host_out.push(ModelMsg::WriteDone(self.writes_read));
+        }
     }
 
     fn cmd53_write(&mut self, now: u64, addr: u32, data: &[u8], air: &mut dyn Air) {
@@ -321,7 +336,7 @@ impl Chip {
                 let (reply, ev) = self.boot.handle(field_len, data, &mut self.stats);
                 let mut b = [0u8; 8];
                 let _ = reply.encode(&mut b);
-                self.queue_item(8, 0, b.to_vec(), true, false);
+                self.queue_boot_item(b.to_vec());
                 if let BootEvent::Run(img) = ev {
                     self.run_image(now, img.addr, &img.data);
                 }
@@ -451,9 +466,8 @@ impl Chip {
                 self.reset_link();
                 self.pending.clear();
                 self.in_flight = 0;
-                self.set_reg(reg::CTRL, 1);
+                self.set_reg(reg::CTRL, RUNTIME_CTRL_IDLE);
                 self.set_reg(reg::RX_LEN, 0);
-                self.idle_len_reg = Some(0);
                 let mut fw = Firmware::new(self.cfg.fw.clone());
                 self.pending.extend(fw.take_out());
                 self.fw = Some(fw);
@@ -580,6 +594,10 @@ impl Chip {
                     ),
                 );
             }
+            // More bytes than the item is fine: a block-mode read moves whole blocks, the
+            // length is in the address field (the 0x3B14-byte DPD blob is read as 30 blocks
+            // of 512, bes2600_sdio.c:183-206, bes_fw.c:893); the virtual host reports a
+            // read beyond the item rounded up to the block size (`BAD_ACCESS`).
             if (bytes as usize) < item.len {
                 self.stats.violation(
                     violation::RX_READ,
@@ -595,10 +613,32 @@ impl Chip {
         }
     }
 
-    fn queue_item(&mut self, reg0: u8, reg1: u8, data: Vec<u8>, boot: bool, faulty: bool) {
+    /// Queues an RX item with the values of 0x000/0x001 while it is the head (`head`) and
+    /// once the host has read it (`idle`), in one message: the registers change together
+    /// with the queue, never after it. `item` is what the read of it is checked against.
+    fn queue_item(&mut self, head: [u8; 2], idle: [u8; 2], data: Vec<u8>, item: Queued) {
+        self.host_out.push(ModelMsg::RxQueue {
+            reg0: head[0],
+            reg1: head[1],
+            idle0: idle[0],
+            idle1: idle[1],
+            data,
+        });
+        self.queued.push_back(item);
+    }
+
+    /// Queues a boot-ROM item (reply or DPD data): 0x000/0x001 announce its length (u16)
+    /// while it waits (fact sheet "bus" §2.1, bes_fw.c:82) and read 0 again once the host
+    /// has read it.
+    fn queue_boot_item(&mut self, data: Vec<u8>) {
         let len = data.len();
-        self.host_out.push(ModelMsg::RxQueue { reg0, reg1, data });
-        self.queued.push_back(Queued { len, boot, faulty });
+        let head = (len as u16).to_le_bytes();
+        let item = Queued {
+            len,
+            boot: true,
+            faulty: false,
+        };
+        self.queue_item(head, [0, 0], data, item);
     }
 
     /// Packs pending messages into RX batches while the host's queue has room.
@@ -719,22 +759,21 @@ impl Chip {
             self.in_flight = self.in_flight.saturating_sub(releases);
             self.stats.inc("rx_batches");
             self.stats.add("rx_messages", count as u64);
+            // Register 0x001 describes the batch that is ready now (fact sheet "bus" §2.1,
+            // §3.2). Once the host has read it, the value stays (stale: its toggle is the one
+            // the host just consumed, vendor `rx_remain_ctrl_cnt`, bes2600_sdio.c:841-904) or
+            // is cleared (`--clear-length-reg`); 0x000 bit 0 then says "nothing pending"
+            // (bes2600_sdio.c:703-711). The vendor's RX loop re-reads 0x001 right after each
+            // batch, so that value must be in place the moment the batch is consumed: it
+            // travels with the batch, not in a later SET_REG.
             let reg1 = announce.to_byte();
-            self.host_out.push(ModelMsg::RxQueue {
-                reg0: 0,
-                reg1,
-                data: buf,
-            });
-            self.queued.push_back(Queued {
+            let idle = if self.cfg.sticky_length_reg { reg1 } else { 0 };
+            let item = Queued {
                 len: announce.len(),
                 boot: false,
                 faulty,
-            });
-            let idle = if self.cfg.sticky_length_reg { reg1 } else { 0 };
-            if self.idle_len_reg != Some(idle) {
-                self.idle_len_reg = Some(idle);
-                self.set_reg(reg::RX_LEN, idle);
-            }
+            };
+            self.queue_item([0, reg1], [RUNTIME_CTRL_IDLE, idle], buf, item);
         }
     }
 
@@ -759,9 +798,7 @@ impl Chip {
                 self.dpd_due = None;
                 log::info("calibration done: DPD data ready");
                 self.set_status(self.status | SlaveStatus::DPD_READY);
-                let len = DPD_LEN as u16;
-                let [lo, hi] = len.to_le_bytes();
-                self.queue_item(lo, hi, Self::dpd_blob(), true, false);
+                self.queue_boot_item(Self::dpd_blob());
             }
         }
         if self.phase == Phase::Active {

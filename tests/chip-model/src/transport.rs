@@ -19,7 +19,8 @@ use std::os::fd::{AsRawFd, RawFd};
 mod abi_wire;
 
 pub use abi_wire::{
-    bad_access, fault, from_model, to_model, Header, HEADER_LEN, MAX_MESSAGE, MAX_PAYLOAD, MAX_REG,
+    bad_access, fault, from_model, rx_regs, to_model, Header, HEADER_LEN, MAX_MESSAGE, MAX_PAYLOAD,
+    MAX_REG,
 };
 
 /// Path of the character device.
@@ -69,13 +70,18 @@ pub enum HostMsg {
 /// A model→host message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelMsg {
-    /// `RX_QUEUE`: the bytes of the next CMD53 read and the values of registers 0x000 and
-    /// 0x001 while the item is at the head of the queue.
+    /// `RX_QUEUE`: the bytes of the next CMD53 read, the values of registers 0x000 and
+    /// 0x001 while the item is at the head of the queue, and their values in the idle
+    /// register file once a read consumed it (set by that read, in the same step).
     RxQueue {
-        /// Register 0x000.
+        /// Register 0x000 while the item is the head.
         reg0: u8,
-        /// Register 0x001.
+        /// Register 0x001 while the item is the head.
         reg1: u8,
+        /// Register 0x000 once the item is consumed.
+        idle0: u8,
+        /// Register 0x001 once the item is consumed.
+        idle1: u8,
         /// The item.
         data: Vec<u8>,
     },
@@ -104,6 +110,9 @@ pub enum ModelMsg {
     },
     /// `CARD_PRESENT`.
     CardPresent(bool),
+    /// `WRITE_DONE`: the model has processed the n-th `CMD53_WRITE` it read since it opened
+    /// the device (the first is 1) and sent what it queued in answer.
+    WriteDone(u32),
 }
 
 /// Why a message could not be decoded.
@@ -115,6 +124,8 @@ pub enum DecodeError {
     UnknownKind(u32),
     /// Payload where none is allowed, or too long.
     BadLength(u32),
+    /// An argument outside its range.
+    BadArgument(u32),
 }
 
 impl std::fmt::Display for DecodeError {
@@ -123,6 +134,7 @@ impl std::fmt::Display for DecodeError {
             DecodeError::Truncated => write!(f, "truncated message"),
             DecodeError::UnknownKind(k) => write!(f, "unknown message kind {k:#x}"),
             DecodeError::BadLength(l) => write!(f, "bad payload length {l}"),
+            DecodeError::BadArgument(a) => write!(f, "bad argument {a:#x}"),
         }
     }
 }
@@ -226,11 +238,17 @@ impl ModelMsg {
     /// Encodes the message.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            ModelMsg::RxQueue { reg0, reg1, data } => {
+            ModelMsg::RxQueue {
+                reg0,
+                reg1,
+                idle0,
+                idle1,
+                data,
+            } => {
                 let mut v = header(
                     from_model::RX_QUEUE,
-                    u32::from(*reg0),
-                    u32::from(*reg1),
+                    rx_regs::encode(*reg0, *idle0),
+                    rx_regs::encode(*reg1, *idle1),
                     data.len(),
                 );
                 v.extend_from_slice(data);
@@ -246,6 +264,7 @@ impl ModelMsg {
                 overhead_ns,
             } => header(from_model::TIMING, *bytes_per_sec, *overhead_ns, 0),
             ModelMsg::CardPresent(on) => header(from_model::CARD_PRESENT, u32::from(*on), 0, 0),
+            ModelMsg::WriteDone(n) => header(from_model::WRITE_DONE, *n, 0, 0),
         }
     }
 
@@ -254,11 +273,17 @@ impl ModelMsg {
         let (h, payload) = split_frame(buf)?;
         let (kind, arg0, arg1) = (h.kind, h.arg0, h.arg1);
         Ok(match kind {
-            from_model::RX_QUEUE => ModelMsg::RxQueue {
-                reg0: arg0 as u8,
-                reg1: arg1 as u8,
-                data: payload.to_vec(),
-            },
+            from_model::RX_QUEUE => {
+                let (reg0, idle0) = rx_regs::decode(arg0).ok_or(DecodeError::BadArgument(arg0))?;
+                let (reg1, idle1) = rx_regs::decode(arg1).ok_or(DecodeError::BadArgument(arg1))?;
+                ModelMsg::RxQueue {
+                    reg0,
+                    reg1,
+                    idle0,
+                    idle1,
+                    data: payload.to_vec(),
+                }
+            }
             from_model::SET_REG => ModelMsg::SetReg {
                 reg: arg0,
                 value: arg1 as u8,
@@ -273,6 +298,7 @@ impl ModelMsg {
                 overhead_ns: arg1,
             },
             from_model::CARD_PRESENT => ModelMsg::CardPresent(arg0 != 0),
+            from_model::WRITE_DONE => ModelMsg::WriteDone(arg0),
             other => return Err(DecodeError::UnknownKind(other)),
         })
     }

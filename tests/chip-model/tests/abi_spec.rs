@@ -81,6 +81,7 @@ fn model_to_host_kinds_are_the_spec_table() {
         ("FAULT", from_model::FAULT),
         ("TIMING", from_model::TIMING),
         ("CARD_PRESENT", from_model::CARD_PRESENT),
+        ("WRITE_DONE", from_model::WRITE_DONE),
     ]);
     assert_eq!(kind_table(&spec(), "## Model → host (write)"), code);
 }

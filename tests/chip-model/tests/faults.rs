@@ -350,17 +350,27 @@ fn vsdio_codec_round_trips() {
         &e[..16],
         &[2, 0, 0, 0, 0x20, 1, 0, 0, 0x21, 0, 0, 0, 0, 0, 0, 0]
     );
+    // Each register argument: the head value in bits 7..0, the idle value in bits 15..8.
     let m = ModelMsg::RxQueue {
         reg0: 0,
         reg1: 0x81,
+        idle0: 1,
+        idle1: 0x81,
         data: vec![9; 512],
     };
     let e = m.encode();
     assert_eq!(
         &e[..16],
-        &[0x81, 0, 0, 0, 0, 0, 0, 0, 0x81, 0, 0, 0, 0, 2, 0, 0]
+        &[0x81, 0, 0, 0, 0, 1, 0, 0, 0x81, 0x81, 0, 0, 0, 2, 0, 0]
     );
     assert_eq!(ModelMsg::decode(&e), Ok(m));
+    let mut bad = e.clone();
+    bad[6] = 1;
+    assert!(ModelMsg::decode(&bad).is_err());
+    assert_eq!(
+        &ModelMsg::WriteDone(3).encode(),
+        &[0x87, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
     for m in [
         ModelMsg::SetReg {
             reg: 0x10C,
@@ -373,6 +383,7 @@ fn vsdio_codec_round_trips() {
             overhead_ns: 2000,
         },
         ModelMsg::CardPresent(false),
+        ModelMsg::WriteDone(u32::MAX),
     ] {
         assert_eq!(ModelMsg::decode(&m.encode()), Ok(m));
     }

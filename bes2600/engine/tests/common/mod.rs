@@ -6,8 +6,11 @@
 //! register, RX-queue, interrupt and fault semantics of the virtual SDIO host
 //! (`tests/vsdio/ABI.md`): reads of 0x000/0x001 return the head RX item's values (else the
 //! idle register file), reading 0x001 acknowledges the interrupt, a CMD53 read consumes the
-//! head item (zero-filled and reported as `BAD_ACCESS` when longer), a failed command has no
-//! effect, `FAULT` messages fail the next CMD53s / CMD52s or raise an interrupt storm.
+//! head item and sets its idle values of 0x000/0x001 (zero-filled and reported as
+//! `BAD_ACCESS` when longer than the item rounded up to the block size), a CMD53 write
+//! returns once the chip processed it (as the host holds it for `WRITE_DONE`), a failed
+//! command has no effect, `FAULT` messages fail the next CMD53s / CMD52s or raise an
+//! interrupt storm.
 //!
 //! [`Harness`] is a minimal kernel shell around [`Bh`]: the firmware download (the model's
 //! boot ROM, via the protocol crate's downloader, out of the engine's scope), the WiFi
@@ -136,7 +139,8 @@ pub struct ModelBus {
     pub air: FakeAir,
     now: Rc<Cell<u64>>,
     regs: HashMap<u32, u8>,
-    rxq: VecDeque<(u8, u8, Vec<u8>)>,
+    /// RX items: 0x000/0x001 while the head, the same once consumed, the data.
+    rxq: VecDeque<([u8; 2], [u8; 2], Vec<u8>)>,
     irq: bool,
     storm: u32,
     cmd53_fail: u32,
@@ -191,11 +195,17 @@ impl ModelBus {
                 ModelMsg::SetReg { reg, value } => {
                     self.regs.insert(reg, value);
                 }
-                ModelMsg::RxQueue { reg0, reg1, data } => {
+                ModelMsg::RxQueue {
+                    reg0,
+                    reg1,
+                    idle0,
+                    idle1,
+                    data,
+                } => {
                     if self.rxq.is_empty() {
                         self.irq = true;
                     }
-                    self.rxq.push_back((reg0, reg1, data));
+                    self.rxq.push_back(([reg0, reg1], [idle0, idle1], data));
                 }
                 ModelMsg::Irq(on) => self.irq = on,
                 ModelMsg::Fault { code, count } => match code {
@@ -204,7 +214,9 @@ impl ModelBus {
                     fault::IRQ_STORM => self.storm = count,
                     _ => {}
                 },
-                ModelMsg::Timing { .. } | ModelMsg::CardPresent(_) => {}
+                // Writes are delivered synchronously: each has been processed when `pump`
+                // returns.
+                ModelMsg::Timing { .. } | ModelMsg::CardPresent(_) | ModelMsg::WriteDone(_) => {}
             }
         }
     }
@@ -265,8 +277,8 @@ impl ModelBus {
 
     fn reg_value(&self, r: u32) -> u8 {
         if r <= 1 {
-            if let Some((r0, r1, _)) = self.rxq.front() {
-                return if r == 0 { *r0 } else { *r1 };
+            if let Some((head, _, _)) = self.rxq.front() {
+                return head[r as usize];
             }
         }
         self.regs.get(&r).copied().unwrap_or(0)
@@ -317,14 +329,24 @@ impl Bus for ModelBus {
         let buf = &mut self.rx_buf[..n];
         buf.fill(0);
         match self.rxq.pop_front() {
-            Some((_, _, data)) => {
+            Some((_, idle, data)) => {
                 let k = data.len().min(n);
                 buf[..k].copy_from_slice(&data[..k]);
+                self.regs.insert(0, idle[0]);
+                self.regs.insert(1, idle[1]);
                 self.t.push(&HostMsg::RxConsumed {
                     addr: cmd.address,
                     bytes: n as u32,
                 });
-                if n > data.len() {
+                // Block mode may round the item up to whole blocks; the address field
+                // carries the length.
+                let limit = if cmd.block_mode {
+                    let blksz = n / usize::from(cmd.count.max(1));
+                    data.len().div_ceil(blksz.max(1)) * blksz
+                } else {
+                    data.len()
+                };
+                if n > limit || (cmd.address & 0xFFFF) as usize > data.len() {
                     self.t.push(&HostMsg::BadAccess {
                         addr: cmd.address,
                         code: bad_access::READ_TOO_LONG,

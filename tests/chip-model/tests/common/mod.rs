@@ -59,9 +59,14 @@ pub struct Host {
     pub air: FakeAir,
     pub now: u64,
     pub regs: HashMap<u32, u8>,
-    pub rxq: VecDeque<(u8, u8, Vec<u8>)>,
+    /// RX items: registers 0x000/0x001 while the head, the same once consumed, the data.
+    pub rxq: VecDeque<([u8; 2], [u8; 2], Vec<u8>)>,
     /// FAULT / TIMING / IRQ / CARD_PRESENT messages the chip sent.
     pub control: Vec<ModelMsg>,
+    /// The `WRITE_DONE` numbers the chip sent, in order.
+    pub write_acks: Vec<u32>,
+    /// Every `SET_REG` the chip sent, in order.
+    pub set_regs: Vec<(u32, u8)>,
     pub toggles: Toggles,
     pub flow: FlowControl,
     pub flow_errors: Vec<bes2600_protocol::error::Error>,
@@ -77,6 +82,8 @@ impl Host {
             regs: HashMap::new(),
             rxq: VecDeque::new(),
             control: Vec::new(),
+            write_acks: Vec::new(),
+            set_regs: Vec::new(),
             toggles: Toggles::new(),
             flow: FlowControl::new(),
             flow_errors: Vec::new(),
@@ -91,8 +98,16 @@ impl Host {
             match m {
                 ModelMsg::SetReg { reg, value } => {
                     self.regs.insert(reg, value);
+                    self.set_regs.push((reg, value));
                 }
-                ModelMsg::RxQueue { reg0, reg1, data } => self.rxq.push_back((reg0, reg1, data)),
+                ModelMsg::RxQueue {
+                    reg0,
+                    reg1,
+                    idle0,
+                    idle1,
+                    data,
+                } => self.rxq.push_back(([reg0, reg1], [idle0, idle1], data)),
+                ModelMsg::WriteDone(n) => self.write_acks.push(n),
                 other => self.control.push(other),
             }
         }
@@ -113,8 +128,8 @@ impl Host {
 
     pub fn read_reg(&self, r: u32) -> u8 {
         if r <= 1 {
-            if let Some((r0, r1, _)) = self.rxq.front() {
-                return if r == 0 { *r0 } else { *r1 };
+            if let Some((head, _, _)) = self.rxq.front() {
+                return head[r as usize];
             }
         }
         self.regs.get(&r).copied().unwrap_or(0)
@@ -141,7 +156,10 @@ impl Host {
     }
 
     pub fn cmd53_read(&mut self, addr: u32, len: usize) -> Option<Vec<u8>> {
-        let (_, _, data) = self.rxq.pop_front()?;
+        let (_, idle, data) = self.rxq.pop_front()?;
+        // The read sets the item's idle values of 0x000/0x001 (ABI.md `RX_QUEUE`).
+        self.regs.insert(0, idle[0]);
+        self.regs.insert(1, idle[1]);
         self.t.push(&HostMsg::RxConsumed {
             addr,
             bytes: len as u32,
