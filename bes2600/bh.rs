@@ -132,6 +132,10 @@ const SHORT_POLL: Delta = Delta::from_millis(20);
 const MCU_READY_POLLS: u32 = 100;
 /// Interval of those polls.
 const MCU_READY_POLL: Delta = Delta::from_millis(10);
+/// Polls of the boot ROM's message limit after a card reset, until the ROM runs.
+const ROM_READY_POLLS: u32 = 100;
+/// Interval of those polls.
+const ROM_READY_POLL: Delta = Delta::from_millis(10);
 /// WIFI_ACTIVE doorbell attempts (§7.3 step 3).
 const ACTIVATE_TRIES: u32 = 201;
 /// Interval between them.
@@ -361,7 +365,7 @@ impl BhThread {
         };
         self.recovery = Recovery::new(policy, self.clock.now_us());
         self.publish_state();
-        let first = match self.prepare_first_boot() {
+        let first = match self.prepare_first_boot(ctx) {
             Ok(()) => self.boot(ctx),
             Err(_) => Err(Input::BootFailed),
         };
@@ -520,7 +524,7 @@ impl BhThread {
                     let restarts = self.recovery.restarts();
                     dev_info!(self.dev, "restart {}: resetting the chip\n", restarts);
                     self.shared.with_stats_mut(|s| s.restarts = restarts);
-                    reset_ok = self.reset_chip().is_ok();
+                    reset_ok = self.reset_chip(ctx).is_ok();
                 }
                 Action::DownloadFirmware => {
                     let r = if reset_ok {
@@ -634,7 +638,7 @@ impl BhThread {
 
     /// Before the first boot: a chip whose firmware already runs (the module was loaded
     /// before, and the card kept its power) is reset back to its boot ROM.
-    fn prepare_first_boot(&mut self) -> Result {
+    fn prepare_first_boot(&mut self, ctx: &Context<'_>) -> Result {
         let status = {
             let host = self.func.claim_host()?;
             host.read_u8(reg::SLAVE_STATUS)?
@@ -645,14 +649,14 @@ impl BhThread {
                 "firmware already running (status {:#04x}): resetting the card\n",
                 status
             );
-            self.reset_chip()?;
+            self.reset_chip(ctx)?;
         }
         Ok(())
     }
 
     /// Resets the card (power cycle and new initialisation, as far as the host can), enables
-    /// the function again and clears the engine state.
-    fn reset_chip(&mut self) -> Result {
+    /// the function again, clears the engine state and waits for the boot ROM.
+    fn reset_chip(&mut self, ctx: &Context<'_>) -> Result {
         let r = (|| {
             let host = self.func.claim_host()?;
             if host.reset_card()? == CardReset::Rescan {
@@ -667,8 +671,29 @@ impl BhThread {
         self.bh.reset();
         if let Err(e) = r {
             dev_err!(self.dev, "card reset failed: {:?}\n", e);
+            return r;
         }
-        r
+        // The boot ROM announces the largest message it takes (registers 0x109-0x10A) once it
+        // runs; right after the reset it may not yet.
+        for _ in 0..ROM_READY_POLLS {
+            let limit = (|| {
+                let host = self.func.claim_host()?;
+                let low = host.read_u8(reg::BOOT_MAX_LEN)?;
+                let high = host.read_u8(reg::BOOT_MAX_LEN + 1)?;
+                Ok::<_, Error>(u16::from_le_bytes([low, high]))
+            })();
+            if matches!(limit, Ok(l) if l > 0) {
+                return Ok(());
+            }
+            if ctx.wait_timeout(ROM_READY_POLL) == WaitResult::Stop {
+                return Err(ESHUTDOWN);
+            }
+        }
+        dev_err!(
+            self.dev,
+            "the boot ROM did not come up after the card reset\n"
+        );
+        Err(ETIMEDOUT)
     }
 
     /// Boots the chip: firmware download, WiFi activation, startup indication, configuration
@@ -866,8 +891,8 @@ impl BhThread {
     ) -> Result<(), CmdFail> {
         let req = wsm::encode(&SetMib(m), if_id).map_err(CmdFail::Failed)?;
         let confirm = self.own_command(ctx, req)?;
-        let (_, c) = msg::decode::<WriteMibConfirm>(&confirm)
-            .map_err(|_| CmdFail::Failed(EPROTO))?;
+        let (_, c) =
+            msg::decode::<WriteMibConfirm>(&confirm).map_err(|_| CmdFail::Failed(EPROTO))?;
         if c.status.is_success() {
             Ok(())
         } else {
@@ -885,8 +910,8 @@ impl BhThread {
     ) -> Result<usize, CmdFail> {
         let req = wsm::encode(&ReadMib { mib_id }, if_id).map_err(CmdFail::Failed)?;
         let confirm = self.own_command(ctx, req)?;
-        let (_, c) = msg::decode::<ReadMibConfirm<'_>>(&confirm)
-            .map_err(|_| CmdFail::Failed(EPROTO))?;
+        let (_, c) =
+            msg::decode::<ReadMibConfirm<'_>>(&confirm).map_err(|_| CmdFail::Failed(EPROTO))?;
         if !c.status.is_success() {
             return Err(CmdFail::Failed(EINVAL));
         }

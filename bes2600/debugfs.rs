@@ -177,7 +177,11 @@ fn show_check(name: &str, c: &Option<MibCheck>, f: &mut fmt::Formatter<'_>) -> f
     let Some(c) = c else {
         return writeln!(f, "{} -", name);
     };
-    write!(f, "{} {:#06x} if {} wrote {:#x} read ", name, c.mib, c.if_id, c.wrote)?;
+    write!(
+        f,
+        "{} {:#06x} if {} wrote {:#x} read ",
+        name, c.mib, c.if_id, c.wrote
+    )?;
     match c.read {
         Some(v) => write!(f, "{:#x}", v)?,
         None => f.write_str("-")?,

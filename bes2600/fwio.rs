@@ -17,13 +17,6 @@
 //! - [`dpd`]: the DPD calibration data: read after the calibration image, cached for later boots.
 //! - [`flow`]: the whole boot, in the vendor's order.
 
-// The BH thread (bh.rs) runs the boot once it is wired; until then only the boot test driver
-// (tests/sdio-boot/), which compiles these same files, calls it.
-#![expect(
-    dead_code,
-    reason = "called by the BH thread once it is wired; the boot test driver calls it today"
-)]
-
 mod boot_rom;
 mod dpd;
 mod factory;
@@ -153,7 +146,8 @@ impl kernel::fmt::Display for BootReport {
 /// Claims the host only around each transfer, never while waiting. Between a request and its
 /// reply it calls `wait(timeout)`, which must sleep until the SDIO interrupt or the timeout and
 /// return whether the interrupt came (`false` also when the caller is being stopped: the boot
-/// then fails within a bounded number of calls); it then reads the reply length itself. Every
+/// then fails within a bounded number of calls; the value otherwise only feeds the report's
+/// counters); it then reads the reply length itself, a few times. Every
 /// length, sequence number and status from the chip is checked; any failure returns an error
 /// after one `dev_err` line on `dev`, within an overall deadline.
 pub(crate) fn boot_to_firmware(

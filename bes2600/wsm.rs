@@ -23,8 +23,7 @@
 //! [`Channel::send_raw`] fails at once with `ENETDOWN` while the firmware is not up.
 
 use kernel::{
-    new_condvar,
-    new_mutex,
+    new_condvar, new_mutex,
     prelude::*,
     sync::{
         CondVar,
@@ -54,8 +53,7 @@ use crate::protocol::{
             Configuration,
             ConfigurationConfirm, //
         },
-        Message,
-        WriteMibConfirm,
+        Message, WriteMibConfirm,
     },
     sdio_framing::MAX_SLOT,
 };
@@ -261,7 +259,10 @@ impl Channel {
             if matches!(slot.state, SlotState::Idle) {
                 break;
             }
-            match self.changed.wait_interruptible_timeout(&mut slot, left(start)?) {
+            match self
+                .changed
+                .wait_interruptible_timeout(&mut slot, left(start)?)
+            {
                 CondVarTimeoutResult::Signal { .. } => return Err(EINTR),
                 CondVarTimeoutResult::Timeout => return Err(ETIMEDOUT),
                 CondVarTimeoutResult::Woken { .. } => {}

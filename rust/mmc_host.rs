@@ -48,8 +48,8 @@ use super::{
         Function,
         FunctionIo,
         IrqHandler,
-        UnboundClaim,
-        Watched, //
+        Watched,
+        WatchedClaim, //
     },
 };
 
@@ -905,7 +905,7 @@ impl CardFunction<'_> {
     ///
     /// Fails with `ENODEV` once the function was deleted (its card or host removed).
     pub fn claim_host(&self) -> Result<CardHostGuard<'_>> {
-        Ok(CardHostGuard(self.watched.claim_unbound()?))
+        Ok(CardHostGuard(self.watched.claim()?))
     }
 }
 
@@ -930,7 +930,7 @@ impl<'a> core::ops::Deref for CardHost<'a> {
 
 /// A claimed host of a [`CardFunction`], released on drop: the bus operations of the
 /// [`FunctionIo`] it dereferences to, and the test bench's interrupt handler.
-pub struct CardHostGuard<'a>(UnboundClaim<'a>);
+pub struct CardHostGuard<'a>(WatchedClaim<'a>);
 
 impl<'a> core::ops::Deref for CardHostGuard<'a> {
     type Target = FunctionIo<'a>;

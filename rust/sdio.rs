@@ -385,7 +385,6 @@ impl Function<device::Bound> {
         HostGuard {
             // SAFETY: The host was just claimed by this thread, until the guard drops.
             host: unsafe { Host::new(self) },
-            user: None,
         }
     }
 }
@@ -473,11 +472,22 @@ impl<'a> Deref for Host<'a> {
     }
 }
 
-/// A claimed host, released on drop.
+/// A claimed host, released on drop; made by [`Function::claim_host`] in a driver callback.
+///
+/// Never hold a claim across a wait for another thread that may need the host (a
+/// [`kthread`](super::kthread) the driver stops at unbind, for example): the unbind claims the
+/// host to release the interrupt.
 pub struct HostGuard<'a> {
     host: Host<'a>,
-    /// The [`Watch`] this claim is a user of, if it was made through a [`FunctionRef`].
-    user: Option<&'a Watch>,
+}
+
+impl HostGuard<'_> {
+    /// Resets the card; see [`CardReset`]. Only a claim made by the caller can do it, not the
+    /// one the interrupt handler is given: releasing the interrupt from inside its own handler
+    /// would stop the core's interrupt thread from itself on hosts that use one.
+    pub fn reset_card(&self) -> Result<CardReset> {
+        reset_card(&self.host.io)
+    }
 }
 
 impl<'a> Deref for HostGuard<'a> {
@@ -492,9 +502,6 @@ impl Drop for HostGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: The host was claimed when the guard was made and not released since.
         unsafe { bindings::sdio_release_host(self.host.func.as_raw()) };
-        if let Some(watch) = self.user {
-            watch.leave();
-        }
     }
 }
 
@@ -662,40 +669,17 @@ impl Watched {
         &self.func
     }
 
-    /// Claims the function's host unless the watch is revoked. The guard holds off the
-    /// revocation until it is dropped.
-    ///
-    /// # Safety
-    ///
-    /// While the watch is not revoked, the function must be bound to a driver.
-    unsafe fn claim_bound(&self) -> Result<HostGuard<'_>> {
-        self.watch.enter()?;
-        // SAFETY: The watch is not revoked and this is a user until the guard drops, which holds
-        // off the revocation, so the devres release of the function is not complete: by the
-        // caller's guarantee it stays bound for the guard's lifetime. `Function<Bound>` is a
-        // transparent wrapper of the same C struct.
-        let func = unsafe { &*core::ptr::from_ref(&*self.func).cast::<Function<device::Bound>>() };
-        // SAFETY: The function is valid and, not revoked, its card and host are registered (type
-        // invariant of `Watch`); the guard releases the host and leaves the watch.
-        unsafe { bindings::sdio_claim_host(func.as_raw()) };
-        Ok(HostGuard {
-            // SAFETY: The host was just claimed by this thread, until the guard drops.
-            host: unsafe { Host::new(func) },
-            user: Some(&self.watch),
-        })
-    }
-
-    /// Claims the function's host unless the watch is revoked, for I/O that needs no bound
-    /// driver (a test bench's own card). The guard holds off the revocation until it drops.
-    #[cfg(bes2600_test_bench)]
-    pub(crate) fn claim_unbound(&self) -> Result<UnboundClaim<'_>> {
+    /// Claims the function's host unless the watch is revoked. The claim holds off the
+    /// revocation until it is dropped. It gives no bound context: a watch can outlive the
+    /// driver's `remove` by a little (it is revoked with the function's managed resources).
+    pub(crate) fn claim(&self) -> Result<WatchedClaim<'_>> {
         self.watch.enter()?;
         let func = self.func.as_raw();
         // SAFETY: The function is valid and, the watch not being revoked, its card and host are
-        // registered (type invariant of `Watch`); `UnboundClaim` releases the host.
+        // registered (type invariant of `Watch`); `WatchedClaim` releases the host.
         unsafe { bindings::sdio_claim_host(func) };
         // INVARIANT: The host is claimed by this thread and the claim is a user of the watch.
-        Ok(UnboundClaim {
+        Ok(WatchedClaim {
             // SAFETY: The host was just claimed by this thread, until the claim drops.
             io: unsafe { FunctionIo::new(func) },
             watch: &self.watch,
@@ -728,29 +712,37 @@ impl Drop for Watched {
     }
 }
 
-/// A host claim made through a [`Watched`] function, for a test bench's own card: the bus
-/// operations of the [`FunctionIo`] it dereferences to.
+/// A host claim made through a [`FunctionRef`] (or, on a test bench, a card handle): the bus
+/// operations of the [`FunctionIo`] it dereferences to, while the function is registered.
+///
+/// Unlike a [`HostGuard`] it gives only [`Function`], not a bound context: the function's
+/// managed resources, and with them the watch, are released a little after the driver's
+/// `remove`, so a claim can still be made in between. It holds off the revocation, never the
+/// driver's unbind, until it drops.
 ///
 /// # Invariants
 ///
 /// The host of `io`'s function is claimed by the current thread, and the claim is a user of
-/// `watch`.
-#[cfg(bes2600_test_bench)]
-pub(crate) struct UnboundClaim<'a> {
+/// `watch`, whose function `io`'s is.
+pub struct WatchedClaim<'a> {
     io: FunctionIo<'a>,
     watch: &'a Watch,
 }
 
-#[cfg(bes2600_test_bench)]
-impl UnboundClaim<'_> {
+impl WatchedClaim<'_> {
     /// The watch this claim is a user of.
+    #[cfg(bes2600_test_bench)]
     pub(crate) fn watch(&self) -> &Watch {
         self.watch
     }
+
+    /// Resets the card; see [`CardReset`] and [`HostGuard::reset_card`].
+    pub fn reset_card(&self) -> Result<CardReset> {
+        reset_card(&self.io)
+    }
 }
 
-#[cfg(bes2600_test_bench)]
-impl<'a> Deref for UnboundClaim<'a> {
+impl<'a> Deref for WatchedClaim<'a> {
     type Target = FunctionIo<'a>;
 
     fn deref(&self) -> &FunctionIo<'a> {
@@ -758,8 +750,7 @@ impl<'a> Deref for UnboundClaim<'a> {
     }
 }
 
-#[cfg(bes2600_test_bench)]
-impl Drop for UnboundClaim<'_> {
+impl Drop for WatchedClaim<'_> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the host is claimed by this thread.
         unsafe { bindings::sdio_release_host(self.io.raw()) };
@@ -792,14 +783,13 @@ impl FunctionRef {
         self.0.function()
     }
 
-    /// Claims the host if the function is still bound; fails with `ENODEV` once it was unbound.
+    /// Claims the host unless the function's binding has ended; fails with `ENODEV` then.
     ///
     /// May sleep until the host is free. [`Driver::interrupt`] needs none: it is given the claim.
-    pub fn claim_host(&self) -> Result<HostGuard<'_>> {
-        // SAFETY: The watch was registered while the function was bound (`new` takes a
-        // `Function<Bound>`), so it is revoked at the latest when the function is unbound:
-        // not revoked means still bound.
-        unsafe { self.0.claim_bound() }
+    /// Never hold the claim across a wait for something the unbind does first (stopping the
+    /// driver's thread, for example): the revocation waits for the claim to be dropped.
+    pub fn claim_host(&self) -> Result<WatchedClaim<'_>> {
+        self.0.claim()
     }
 }
 
@@ -985,51 +975,51 @@ impl FunctionIo<'_> {
             let _ = self.release_irq();
         }
     }
-
-    /// Resets the card and initialises it again: `mmc_hw_reset()`, which for an SDIO card
-    /// bound to one function driver power-cycles it (`mmc_power_cycle()`, as far as the host
-    /// can switch its supply) and runs the card initialisation again (CMD5, CMD3, CMD7, CCCR).
-    ///
-    /// What the card held is lost: every function is disabled and has its power-on block
-    /// size, so the driver enables the function and sets the block size again. An interrupt
-    /// handler installed on this function stays installed: it is released before the reset
-    /// and claimed again after it, which programs CCCR IENx again.
-    ///
-    /// Returns [`CardReset::Rescan`] when the core chose to remove the card and detect it
-    /// again instead (more than one function driver was bound): this function is then
-    /// unbound soon. Fails with the core's error if the card did not come back, or if the
-    /// interrupt handler could not be claimed again (it is then no longer installed).
-    pub fn reset_card(&self) -> Result<CardReset> {
-        // SAFETY: The function is valid; `irq_handler` is only written with the host claimed,
-        // which this thread holds.
-        let handler = unsafe { (*self.raw()).irq_handler };
-        if handler.is_some() {
-            // `sdio_release_irq()` removes the handler before it touches the card; a failing
-            // CCCR write does not matter, the reset clears IENx anyway.
-            let _ = self.release_irq();
-        }
-        // SAFETY: The function is valid, and so is its card, which outlives its functions; the
-        // host is claimed by this thread, as `mmc_hw_reset()` requires.
-        let ret = unsafe { bindings::mmc_hw_reset((*self.raw()).card) };
-        let reclaimed = match handler {
-            // SAFETY: The function is valid and the host is claimed. `handler` was installed on
-            // this very function by whoever owns its interrupt, for the data that is still
-            // stored (the host claim keeps the binding), so installing it again restores the
-            // state before this call.
-            Some(h) => to_result(unsafe { bindings::sdio_claim_irq(self.raw(), Some(h)) }),
-            None => Ok(()),
-        };
-        let reset = match ret {
-            0 => Ok(CardReset::Reinitialised),
-            r if r > 0 => Ok(CardReset::Rescan),
-            r => Err(Error::from_errno(r)),
-        };
-        reclaimed?;
-        reset
-    }
 }
 
-/// What [`FunctionIo::reset_card`] did.
+/// Resets the card and initialises it again: `mmc_hw_reset()`, which for an SDIO card
+/// bound to one function driver power-cycles it (`mmc_power_cycle()`, as far as the host
+/// can switch its supply) and runs the card initialisation again (CMD5, CMD3, CMD7, CCCR).
+///
+/// What the card held is lost: every function is disabled and has its power-on block
+/// size, so the driver enables the function and sets the block size again. An interrupt
+/// handler installed on this function stays installed: it is released before the reset
+/// and claimed again after it, which programs CCCR IENx again.
+///
+/// Returns [`CardReset::Rescan`] when the core chose to remove the card and detect it
+/// again instead (more than one function driver was bound): this function is then
+/// unbound soon. Fails with the core's error if the card did not come back, or if the
+/// interrupt handler could not be claimed again (it is then no longer installed).
+fn reset_card(io: &FunctionIo<'_>) -> Result<CardReset> {
+    // SAFETY: The function is valid; `irq_handler` is only written with the host claimed,
+    // which this thread holds.
+    let handler = unsafe { (*io.raw()).irq_handler };
+    if handler.is_some() {
+        // `sdio_release_irq()` removes the handler before it touches the card; a failing
+        // CCCR write does not matter, the reset clears IENx anyway.
+        let _ = io.release_irq();
+    }
+    // SAFETY: The function is valid, and so is its card, which outlives its functions; the
+    // host is claimed by this thread, as `mmc_hw_reset()` requires.
+    let ret = unsafe { bindings::mmc_hw_reset((*io.raw()).card) };
+    let reclaimed = match handler {
+        // SAFETY: The function is valid and the host is claimed. `handler` was installed on
+        // this very function by whoever owns its interrupt, for the data that is still
+        // stored (the host claim keeps the binding), so installing it again restores the
+        // state before this call.
+        Some(h) => to_result(unsafe { bindings::sdio_claim_irq(io.raw(), Some(h)) }),
+        None => Ok(()),
+    };
+    let reset = match ret {
+        0 => Ok(CardReset::Reinitialised),
+        r if r > 0 => Ok(CardReset::Rescan),
+        r => Err(Error::from_errno(r)),
+    };
+    reclaimed?;
+    reset
+}
+
+/// What a card reset did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CardReset {
     /// The card was reset and initialised again in place; the function stays bound.

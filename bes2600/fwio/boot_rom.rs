@@ -31,8 +31,8 @@ use crate::{
     kernel_ext::sdio::{
         Cmd53Size,
         FunctionRef,
-        HostGuard,
-        IoBuffer, //
+        IoBuffer,
+        WatchedClaim, //
     },
     protocol::{
         boot_frame::{
@@ -154,7 +154,7 @@ impl<'a> BootRom<'a> {
     }
 
     /// Claims the host; fails (with one log line) once the function is unbound.
-    fn claim(&self) -> Result<HostGuard<'a>> {
+    fn claim(&self) -> Result<WatchedClaim<'a>> {
         self.func.claim_host().inspect_err(|err| {
             dev_err!(self.dev, "boot: cannot claim the host: {:?}\n", err);
         })
@@ -175,7 +175,7 @@ impl<'a> BootRom<'a> {
     }
 
     /// Reads one register, with one log line on failure.
-    fn read_reg(&self, host: &HostGuard<'_>, addr: u32, what: &str) -> Result<u8> {
+    fn read_reg(&self, host: &WatchedClaim<'_>, addr: u32, what: &str) -> Result<u8> {
         host.read_u8(addr).inspect_err(|err| {
             dev_err!(
                 self.dev,

@@ -44,19 +44,9 @@ impl DpdCache {
         Self { data: None }
     }
 
-    /// Whether DPD data is cached.
-    pub(crate) fn is_cached(&self) -> bool {
-        self.data.is_some()
-    }
-
     /// The cached data.
     pub(super) fn data(&self) -> Option<&[u8]> {
         self.data.as_deref()
-    }
-
-    /// Forgets the cached data: the next boot calibrates again.
-    pub(crate) fn clear(&mut self) {
-        self.data = None;
     }
 
     /// Keeps a copy of `blob`.

@@ -23,7 +23,11 @@ fw=/tmp/bringup-firmware
 nofw=/tmp/bringup-no-firmware
 fwpath=/sys/module/firmware_class/parameters/path
 
-now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+# Shell builtins only: a fork costs a lot under TCG. /proc/uptime has two decimals.
+now_ms() {
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}0"
+}
 step() { echo "bringup: [$(now_ms) ms] $*"; }
 fail() {
 	echo "bringup: FAIL: $*"
@@ -34,14 +38,15 @@ fail() {
 	tail -n 30 /tmp/model.err 2>/dev/null
 	exit 1
 }
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds, for at most
+# SECONDS of uptime (not of iterations: each one can take a second under TCG).
 wait_for() {
-	limit=$(($1 * 10))
+	read -r up _ </proc/uptime
+	deadline=$((${up%.*} + $1))
 	shift
-	i=0
 	while ! "$@"; do
-		i=$((i + 1))
-		[ $i -lt $limit ] || return 1
+		read -r up _ </proc/uptime
+		[ "${up%.*}" -lt "$deadline" ] || return 1
 		sleep 0.1
 	done
 }
@@ -86,6 +91,8 @@ image("best2002_fw_boot_sdio.bin", 0x20000000, 6000, b"calibration image Nov 30 
 image("best2002_fw_sdio.bin", 0x20000000, 48000, b"bes2600 bring-up test WiFi firmware Nov 30 2026 10:00:00")
 PY
 mkdir -p "$nofw"
+# The driver's KUnit suites run in the kunit scenario; not at each load here.
+echo "bes2600_none" >/sys/module/kunit/parameters/filter_glob
 
 # Objects from boot are not ours: only report what appears from here on.
 echo clear >/sys/kernel/debug/kmemleak

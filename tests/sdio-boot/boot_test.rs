@@ -34,16 +34,7 @@ use kernel::{
 pub mod kernel_ext;
 
 /// The driver's sources this test driver reuses, at their real paths.
-///
-/// This driver calls the boot API, not every helper the BH uses, and the boot's own
-/// expectation of dead code (until the BH calls it) may or may not hold here: both depend on
-/// the other crate, hence `allow` rather than `expect`.
 #[path = "../../bes2600"]
-#[allow(
-    dead_code,
-    unfulfilled_lint_expectations,
-    reason = "the driver's sources are written for the driver crate's use"
-)]
 pub mod driver_sources {
     pub mod protocol;
 

@@ -734,6 +734,12 @@ impl Card {
     }
 
     /// Resets the card to its power-on state and tells the model, once per reset sequence.
+    ///
+    /// The F1 register file is the chip's: it is cleared once per sequence, with the
+    /// `CARD_RESET` that makes the model set its boot-ROM registers again. A later reset of the
+    /// same sequence (CMD0 after the power cycle of `mmc_hw_reset()`) must not clear what the
+    /// model set meanwhile, or the boot ROM would announce no message limit until the next
+    /// sequence.
     fn reset(&mut self) {
         self.state = State::Idle;
         self.io_enable = 0;
@@ -742,12 +748,12 @@ impl Card {
         self.speed_bss = 0;
         self.fn0_blksize = 0;
         self.f1_blksize = 0;
-        self.regs = [0; F1_REGS];
         self.rx.clear();
         self.irq.line = false;
         self.storm = 0;
         if !self.in_reset {
             self.in_reset = true;
+            self.regs = [0; F1_REGS];
             self.emit(Message::new(to_model::CARD_RESET, 0, 0));
         }
     }
