@@ -636,8 +636,9 @@ impl BhThread {
         });
     }
 
-    /// Before the first boot: a chip whose firmware already runs (the module was loaded
-    /// before, and the card kept its power) is reset back to its boot ROM.
+    /// Before the first boot: the card is reset, so that the boot starts from the boot ROM
+    /// whatever ran before (a previous load of this module left its firmware running, an unbind
+    /// interrupted a download, another driver had the chip).
     fn prepare_first_boot(&mut self, ctx: &Context<'_>) -> Result {
         let status = {
             let host = self.func.claim_host()?;
@@ -649,9 +650,8 @@ impl BhThread {
                 "firmware already running (status {:#04x}): resetting the card\n",
                 status
             );
-            self.reset_chip(ctx)?;
         }
-        Ok(())
+        self.reset_chip(ctx)
     }
 
     /// Resets the card (power cycle and new initialisation, as far as the host can), enables
@@ -1077,25 +1077,36 @@ impl Events for Sink<'_> {
         match msg::decode::<Exception>(m) {
             Ok((_, e)) => {
                 let reg = |i: usize| e.regs.get(i).copied().unwrap_or(0);
-                let kind = match e.reason {
-                    0 => "undefined instruction",
-                    1 => "prefetch abort",
-                    2 => "data abort",
-                    3 => "unknown",
-                    _ => "assert",
-                };
-                dev_err!(
-                    self.dev,
-                    "firmware exception: {} (reason {:#x}), pc {:#010x}, lr {:#010x}, sp {:#010x}, \
-                     \"{}\" r1 {}\n",
-                    kind,
-                    e.reason,
-                    reg(15),
-                    reg(14),
-                    reg(13),
-                    Text(e.file_name()),
-                    reg(1)
-                );
+                let (pc, lr, sp) = (reg(15), reg(14), reg(13));
+                if e.is_assert() {
+                    dev_err!(
+                        self.dev,
+                        "firmware assert (reason {:#x}) at \"{}\" line {}, pc {:#010x}, lr {:#010x}, \
+                         sp {:#010x}\n",
+                        e.reason,
+                        Text(e.file_name()),
+                        reg(1),
+                        pc,
+                        lr,
+                        sp
+                    );
+                } else {
+                    let kind = match e.reason {
+                        0 => "undefined instruction",
+                        1 => "prefetch abort",
+                        2 => "data abort",
+                        _ => "unknown",
+                    };
+                    dev_err!(
+                        self.dev,
+                        "firmware exception: {} (reason {}), pc {:#010x}, lr {:#010x}, sp {:#010x}\n",
+                        kind,
+                        e.reason,
+                        pc,
+                        lr,
+                        sp
+                    );
+                }
             }
             Err(_) => dev_err!(
                 self.dev,

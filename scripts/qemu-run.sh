@@ -2,7 +2,7 @@
 # Boots the x86_64 test kernel under qemu with a busybox initramfs, runs one guest scenario
 # script and writes the whole serial console to a log.
 #
-#   scripts/qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-t TIMEOUT_S] [-R]
+#   scripts/qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R]
 #
 # The scenario runs as root in the guest with /proc, /sys, /dev and debugfs mounted and the
 # given modules in $BES2600_MODULES (/modules unless -R). After it, the guest prints its exit
@@ -19,17 +19,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir= scenario= log= timeout_s=600 host_root=0
+kdir= scenario= log= timeout_s=600 host_root=0 firmware=
 modules=()
-while getopts k:s:l:m:t:R opt; do
+while getopts k:s:l:m:f:t:R opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) scenario=$OPTARG ;;
 	l) log=$OPTARG ;;
 	m) modules+=("$OPTARG") ;;
+	f) firmware=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	R) host_root=1 ;;
-	*) die "usage: qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-t TIMEOUT_S] [-R]" ;;
+	*) die "usage: qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R]" ;;
 	esac
 done
 [ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$log" ] || die "-k, -s and -l are required"
@@ -101,6 +102,8 @@ else
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/firmware}
 	cp "$busybox" "$root/bin/busybox"
 	cp -r "$work/modules" "$root/modules"
+	# The initramfs guest finds firmware where the kernel looks by default.
+	[ -z "$firmware" ] || cp -r "$firmware/." "$root/lib/firmware/"
 	cp "$work/scenario.sh" "$work/run" "$root/"
 	cat >"$root/init" <<'INIT'
 #!/bin/busybox sh

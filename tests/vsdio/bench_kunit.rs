@@ -1340,7 +1340,13 @@ mod end_to_end {
         THREAD_REG.store(reg, Relaxed);
         THREAD_PHASE.store(1, Relaxed);
         wait_until(|| CARD_GONE.load(Relaxed));
-        let after = bound.claim_host().err().map_or(0, |err| err.to_errno());
+        // The binding's end revokes the reference together with the function's managed
+        // resources, a little after the driver's data was dropped: claims fail from then on.
+        let mut after = 0;
+        wait_until(|| {
+            after = bound.claim_host().err().map_or(0, |err| err.to_errno());
+            after != 0
+        });
         THREAD_AFTER.store(after, Relaxed);
         THREAD_PHASE.store(2, Relaxed);
     }
