@@ -617,7 +617,6 @@ mod write_ack {
         // (timers may fire a jiffy early, so the time spent is not compared with its latency).
         for (seq, x) in seen.iter().enumerate() {
             assert!(x.write_ok);
-            assert!(x.write_ms < 1000);
             assert_eq!(x.announced, (8, 0));
             assert_eq!(x.reply, (0xb0, seq as u8));
         }
@@ -669,8 +668,10 @@ mod write_ack {
         assert_eq!(failed, None);
         assert_eq!(ACKED.load(Relaxed), WRITES);
         assert_eq!(wrong, 0);
+        // Every write completed on the model's acknowledgement, none on the timeout; how long
+        // they took depends on the machine, so it is only reported.
         assert_eq!(stats.write_timeouts, 0);
-        assert!(slowest < 900);
+        pr_info!("back to back: slowest write {} ms\n", slowest);
         Ok(())
     }
 
@@ -711,20 +712,25 @@ mod write_ack {
         drop(func);
         drop(instance);
 
-        let (ok, ms) = silent?;
+        // Which write waited for the timeout is told by the host's own count, not by the clock
+        // (a loaded machine stretches every time); the times are reported.
+        let (ok, silent_ms) = silent?;
         assert!(ok);
-        assert!(ms >= 900);
-        assert!(ms < 5000);
+        assert!(silent_ms < 5000);
         assert!(late);
         assert_eq!(timeouts, 1);
         assert!(finished);
-        let (ok, ms) = closed?;
+        let (ok, closed_ms) = closed?;
         assert!(ok);
         assert!(waited_for_close);
-        assert!(ms < 900);
-        let (ok, ms) = alone?;
+        let (ok, alone_ms) = alone?;
         assert!(ok);
-        assert!(ms < 900);
+        pr_info!(
+            "write ack: silent model {} ms, closed {} ms, no model {} ms\n",
+            silent_ms,
+            closed_ms,
+            alone_ms
+        );
         assert_eq!(stats.write_timeouts, 1);
         assert_eq!(stats.cmd53_writes, 3);
         Ok(())
