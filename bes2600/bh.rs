@@ -636,9 +636,8 @@ impl BhThread {
         });
     }
 
-    /// Before the first boot: the card is reset, so that the boot starts from the boot ROM
-    /// whatever ran before (a previous load of this module left its firmware running, an unbind
-    /// interrupted a download, another driver had the chip).
+    /// Before the first boot: a chip whose firmware already runs (the module was loaded
+    /// before, and the card kept its power) is reset back to its boot ROM.
     fn prepare_first_boot(&mut self, ctx: &Context<'_>) -> Result {
         let status = {
             let host = self.func.claim_host()?;
@@ -650,8 +649,9 @@ impl BhThread {
                 "firmware already running (status {:#04x}): resetting the card\n",
                 status
             );
+            self.reset_chip(ctx)?;
         }
-        self.reset_chip(ctx)
+        Ok(())
     }
 
     /// Resets the card (power cycle and new initialisation, as far as the host can), enables
