@@ -16,8 +16,9 @@
 //! * [`faults`] and [`stats`]: fault injection and the violation counter;
 //! * [`runtime`]: the poll loop tying them to the device, netlink and timers.
 //!
-//! Every protocol fact comes from the fact sheets in `shared/docs` and is encoded and
-//! decoded with `bes2600-protocol`, the same crate the driver uses.
+//! Every protocol fact follows the real chip as the project understands it
+//! (`docs/chip-protocol.md`; comments cite the vendor driver's file:line where it matters) and
+//! is encoded and decoded with `bes2600-protocol`, the same crate the driver uses.
 
 pub mod air;
 pub mod boot_rom;
