@@ -45,4 +45,9 @@
 pub mod bus;
 pub mod cmd;
 pub mod pass;
+pub mod rate_policy;
 pub mod recovery;
+pub mod rx_meta;
+pub mod scan_plan;
+pub mod station;
+pub mod txq;

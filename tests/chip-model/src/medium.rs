@@ -188,6 +188,11 @@ impl Medium {
             }
         }
         self.stats.inc("medium.radio_frames");
+        if !f.is_beacon() {
+            // What the hwsim radios put on the air, beacons aside, in bytes: the ceiling
+            // measurements compare it with what applications report.
+            self.stats.add("medium.radio_bytes", rf.frame.len() as u64);
+        }
         if f.is_beacon() {
             self.stats.inc("medium.beacons");
             if let Some(b) = f.addr3() {

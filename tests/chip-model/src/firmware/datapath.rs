@@ -203,6 +203,9 @@ impl Firmware {
         let plan = retry_plan(self, req.flags.policy(), req.max_tx_rate);
         let first = plan.first().map(|p| p.0).unwrap_or(req.max_tx_rate);
         let freq = ieee80211::channel_to_freq(band, ch);
+        // Bytes on the air (the whole MPDU as sent), so a test can compare what crossed the
+        // emulated air with what an application reports.
+        let len = frame.len() as u64;
         let acked = air.transmit(
             now,
             AirTx {
@@ -212,6 +215,7 @@ impl Firmware {
             },
         );
         stats.inc("air_tx");
+        stats.add("air_tx_bytes", len);
         self.counters[ctr::TX_PACKETS] += 1;
         if group {
             self.counters[ctr::TX_MULTICAST] += 1;
@@ -283,6 +287,10 @@ pub(crate) fn receive(
         return false;
     }
     stats.inc("air_rx");
+    if own_if.is_some() && !beaconish {
+        // Frames for the chip itself (unicast to one of its addresses), in bytes.
+        stats.add("air_rx_bytes", rx.frame.len() as u64);
+    }
     if beaconish {
         if let Some(bssid) = f.addr3() {
             fw.join_heard(now, &bssid, freq, faults, stats);
