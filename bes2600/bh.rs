@@ -91,7 +91,11 @@ use crate::protocol::{
     },
     msg::{
         self,
-        config::StartupIndication,
+        config::{
+            Configuration,
+            ConfigurationConfirm,
+            StartupIndication, //
+        },
         event::Exception,
         WriteMibConfirm, //
     },
@@ -240,10 +244,9 @@ pub(crate) struct Params {
     pub(crate) func: FunctionRef,
     /// The firmware files, requested at probe.
     pub(crate) files: FirmwareFiles,
-    /// The MAC address from the device's firmware node, if it has one.
-    pub(crate) node_mac: Option<[u8; 6]>,
-    /// The fallback MAC address derived from the card's identity.
-    pub(crate) derived_mac: [u8; 6],
+    /// The MAC address of interface 0 (chosen at probe, registered with mac80211) and where
+    /// it comes from; the BH programs it into the chip at every boot.
+    pub(crate) mac: ([u8; 6], MacSource),
 }
 
 /// Starts the BH thread of a bound function; it boots the chip at once. The thread stops when
@@ -269,9 +272,7 @@ pub(crate) fn start(p: Params, shared: Arc<Shared>) -> Result<Thread<()>> {
         },
         link_up: false,
         failed_at_us: None,
-        node_mac: p.node_mac,
-        derived_mac: p.derived_mac,
-        mac: None,
+        mac: p.mac,
     };
     let thread = Thread::spawn(fmt!("bes2600-bh"), move |ctx| state.run(ctx))?;
     shared.waker.set(Some(thread.waker()));
@@ -350,10 +351,8 @@ struct BhThread {
     link_up: bool,
     /// When the failure being recovered from was seen, µs.
     failed_at_us: Option<u64>,
-    node_mac: Option<[u8; 6]>,
-    derived_mac: [u8; 6],
-    /// The MAC address in use.
-    mac: Option<[u8; 6]>,
+    /// The MAC address of interface 0 and its source.
+    mac: ([u8; 6], MacSource),
 }
 
 impl BhThread {
@@ -636,8 +635,9 @@ impl BhThread {
         });
     }
 
-    /// Before the first boot: a chip whose firmware already runs (the module was loaded
-    /// before, and the card kept its power) is reset back to its boot ROM.
+    /// Before the first boot: the card is reset, so that the boot starts from the boot ROM
+    /// whatever ran before (a previous load of this module left its firmware running, an unbind
+    /// interrupted a download, another driver had the chip).
     fn prepare_first_boot(&mut self, ctx: &Context<'_>) -> Result {
         let status = {
             let host = self.func.claim_host()?;
@@ -649,9 +649,8 @@ impl BhThread {
                 "firmware already running (status {:#04x}): resetting the card\n",
                 status
             );
-            self.reset_chip(ctx)?;
         }
-        Ok(())
+        self.reset_chip(ctx)
     }
 
     /// Resets the card (power cycle and new initialisation, as far as the host can), enables
@@ -705,7 +704,10 @@ impl BhThread {
             boot_to_firmware(&self.func, &self.files, &mut self.dpd, &mut wait, &self.dev)
         };
         let report = report.map_err(|e| {
-            dev_err!(self.dev, "firmware boot failed: {:?}\n", e);
+            // A boot cut short by unbind is no failure worth a line.
+            if !ctx.should_stop() {
+                dev_err!(self.dev, "firmware boot failed: {:?}\n", e);
+            }
             Input::BootFailed
         })?;
         dev_info!(self.dev, "boot: {}\n", report);
@@ -837,29 +839,46 @@ impl BhThread {
                 *slot = Some(wrote);
             }
         }
+        // The station address: the one registered with mac80211, programmed with 0x0009 as the
+        // vendor does at every start (its SDD block is not sent: the chip keeps its own RF
+        // tables). The chip's own (MIB 0x0000) is only reported when it differs.
+        let (mac, source) = self.mac;
         let mut buf = [0u8; 6];
         let read = self.own_read_mib(ctx, mib::id::STATION_ID, 0, &mut buf);
-        let chip_mac = match self.fatal_to_input(read)? {
-            Ok(6) => Some(buf),
-            _ => None,
+        if let Ok(6) = self.fatal_to_input(read)? {
+            if buf != mac && valid_mac(&buf) {
+                dev_info!(
+                    self.dev,
+                    "the chip reports MAC address {}; using {} (from the {})\n",
+                    MacFmt(&buf),
+                    MacFmt(&mac),
+                    source.describe()
+                );
+            }
+        }
+        let conf = Configuration {
+            max_transmit_msdu_lifetime: 0,
+            max_receive_lifetime: 0,
+            rts_threshold: 0,
+            block_version: Configuration::BLOCK_VERSION,
+            station_id: mac,
+            block_flags: Configuration::BLOCK_FLAGS,
+            sdd: &[],
         };
-        let (mac, source) = match (self.node_mac, chip_mac) {
-            (Some(m), _) if valid_mac(&m) => (m, MacSource::Firmware),
-            (_, Some(m)) if valid_mac(&m) => (m, MacSource::Chip),
-            _ => (self.derived_mac, MacSource::Derived),
-        };
-        if self.mac != Some(mac) {
-            dev_info!(
-                self.dev,
-                "MAC address {} (from the {})\n",
-                MacFmt(&mac),
-                match source {
-                    MacSource::Firmware => "device node",
-                    MacSource::Chip => "chip",
-                    MacSource::Derived => "card identity",
+        let req = wsm::encode(&conf, 0).map_err(|_| Input::BootFailed)?;
+        let confirm = self.own_command(ctx, req);
+        match self.fatal_to_input(confirm)? {
+            Ok(c) => match msg::decode::<ConfigurationConfirm>(&c) {
+                Ok((_, c)) if c.status.is_success() => {}
+                _ => {
+                    dev_err!(self.dev, "the chip refused its station address\n");
+                    return Err(Input::BootFailed);
                 }
-            );
-            self.mac = Some(mac);
+            },
+            Err(e) => {
+                dev_err!(self.dev, "station address: {:?}\n", e);
+                return Err(Input::BootFailed);
+            }
         }
         self.shared.with_stats_mut(|s| {
             s.multi_tx = multi_tx;

@@ -11,8 +11,9 @@
 //! What the platform may describe, and what is used of it:
 //!
 //! - the MAC address: `local-mac-address` or `mac-address` of the function's firmware node;
-//!   else the chip's own (read by the BH from MIB 0x0000); else one derived from the card's
-//!   identity ([`derive_mac`]). The 7.3 kernel crate has no `of_get_mac_address()` (which
+//!   else one derived from the card's identity ([`derive_mac`]). It is chosen here, at probe,
+//!   because mac80211 needs it before the chip is up; the BH programs it into the chip at every
+//!   boot (0x0009), as the vendor driver does with its device-tree or random address. The 7.3 kernel crate has no `of_get_mac_address()` (which
 //!   would also read an nvmem cell) and no access to the parent (card) device's node, which
 //!   is where the PineTab2's device tree puts the chip (`reg = <0>`); a node for function 1
 //!   (`reg = <1>`) is read, the card's is not.
@@ -36,7 +37,10 @@ use kernel::{
 
 use crate::bh::{
     self,
-    stats::valid_mac,
+    stats::{
+        valid_mac,
+        MacSource, //
+    },
     FirmwareFiles,
     Shared, //
 };
@@ -197,11 +201,17 @@ fn start(func: &sdio::Function<Core<'_>>) -> Result<(Arc<Shared>, Running)> {
     let debugfs = Debugfs::new(dev, shared.clone())
         .inspect_err(|e| dev_warn!(dev, "no debugfs directory: {:?}\n", e))
         .ok();
+    let mac = match node_mac(dev) {
+        Some(m) => (m, MacSource::Firmware),
+        None => (
+            derive_mac(dev.name().to_bytes(), func.vendor(), func.device_id()),
+            MacSource::Derived,
+        ),
+    };
     let params = bh::Params {
         func: FunctionRef::new(func)?,
         files,
-        node_mac: node_mac(dev),
-        derived_mac: derive_mac(dev.name().to_bytes(), func.vendor(), func.device_id()),
+        mac,
     };
     let thread = bh::start(params, shared.clone())?;
     Ok((

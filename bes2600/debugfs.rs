@@ -199,7 +199,6 @@ fn show_config(shared: &Arc<Shared>, f: &mut fmt::Formatter<'_>) -> fmt::Result 
                 writeln!(f, "mac {}", MacFmt(mac))?;
                 let source = match source {
                     MacSource::Firmware => "device-node",
-                    MacSource::Chip => "chip",
                     MacSource::Derived => "derived",
                 };
                 writeln!(f, "mac_source {}", source)?;

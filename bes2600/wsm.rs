@@ -53,7 +53,36 @@ use crate::protocol::{
             Configuration,
             ConfigurationConfirm, //
         },
-        Message, WriteMibConfirm,
+        join::{
+            Join,
+            JoinConfirm,
+            Reset,
+            SetBssParams, //
+        },
+        key::{
+            AddKey,
+            RemoveKey, //
+        },
+        pm::SetPm,
+        queue::{
+            SetEdcaParams,
+            SetTxQueueParams, //
+        },
+        scan::{
+            StartScan,
+            StopScan, //
+        },
+        AddKeyConfirm,
+        Message,
+        RemoveKeyConfirm,
+        ResetConfirm,
+        SetBssParamsConfirm,
+        SetEdcaParamsConfirm,
+        SetPmConfirm,
+        SetTxQueueParamsConfirm,
+        StartScanConfirm,
+        StopScanConfirm,
+        WriteMibConfirm, //
     },
     sdio_framing::MAX_SLOT,
 };
@@ -82,6 +111,46 @@ impl<'a, M: Mib<'a>> Request<'a> for SetMib<M> {
 
 impl<'a> Request<'a> for Configuration<'a> {
     type Confirm<'c> = ConfigurationConfirm;
+}
+
+impl Request<'_> for Join {
+    type Confirm<'c> = JoinConfirm;
+}
+
+impl Request<'_> for Reset {
+    type Confirm<'c> = ResetConfirm;
+}
+
+impl Request<'_> for SetBssParams {
+    type Confirm<'c> = SetBssParamsConfirm;
+}
+
+impl Request<'_> for StartScan {
+    type Confirm<'c> = StartScanConfirm;
+}
+
+impl Request<'_> for StopScan {
+    type Confirm<'c> = StopScanConfirm;
+}
+
+impl Request<'_> for AddKey {
+    type Confirm<'c> = AddKeyConfirm;
+}
+
+impl Request<'_> for RemoveKey {
+    type Confirm<'c> = RemoveKeyConfirm;
+}
+
+impl Request<'_> for SetEdcaParams {
+    type Confirm<'c> = SetEdcaParamsConfirm;
+}
+
+impl Request<'_> for SetTxQueueParams {
+    type Confirm<'c> = SetTxQueueParamsConfirm;
+}
+
+impl Request<'_> for SetPm {
+    type Confirm<'c> = SetPmConfirm;
 }
 
 /// Encodes `req` for interface `if_id` into a buffer of exactly its length.

@@ -139,10 +139,18 @@ impl ErrorCounts {
 pub(crate) enum MacSource {
     /// The device's firmware node (`local-mac-address` / `mac-address`).
     Firmware,
-    /// The chip (MIB 0x0000, station id).
-    Chip,
     /// Derived from the card's identity (locally administered).
     Derived,
+}
+
+impl MacSource {
+    /// What the source is, for the log.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            MacSource::Firmware => "device node",
+            MacSource::Derived => "card identity",
+        }
+    }
 }
 
 /// A MIB written and read back.
