@@ -27,7 +27,7 @@ use core::cell::Cell;
 
 use kernel::{
     device::Device,
-    new_mutex,
+    new_condvar, new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
         aref::ARef,
@@ -36,9 +36,16 @@ use kernel::{
             Relaxed, //
         },
         Arc,
-        Mutex, //
+        CondVar,
+        Mutex,
+        SpinLockIrq, //
     },
-    time::Delta,
+    time::{
+        msecs_to_jiffies,
+        Delta,
+        Instant,
+        Monotonic, //
+    },
 };
 
 pub(crate) use crate::fwio::FirmwareFiles;
@@ -74,10 +81,23 @@ use crate::kernel_ext::{
         WaitResult,
         WakerSlot, //
     },
+    mac80211::{
+        Hw,
+        HwHandle, //
+    },
     sdio::{
         CardReset,
         FunctionRef, //
     },
+    skb::SkBuff,
+};
+use crate::mac80211::{
+    rx::{
+        self,
+        RxCounts, //
+    },
+    tx::TxPath,
+    Bes2600Ops,
 };
 use crate::protocol::{
     error::Error as ProtocolError,
@@ -96,7 +116,16 @@ use crate::protocol::{
             ConfigurationConfirm,
             StartupIndication, //
         },
-        event::Exception,
+        event::{
+            event_id,
+            Event,
+            Exception, //
+        },
+        scan::ScanComplete,
+        tx::{
+            MultiTxConfirm,
+            TxConfirm, //
+        },
         WriteMibConfirm, //
     },
     sdio_framing::{
@@ -104,6 +133,10 @@ use crate::protocol::{
         Doorbell,
         SlaveStatus,
         BLOCK_SIZE, //
+    },
+    wsm_header::{
+        self,
+        id as wsm_id, //
     },
 };
 use crate::wsm;
@@ -168,19 +201,165 @@ pub(crate) struct Shared {
     irqs: Atomic<u64>,
     /// Interrupt handler calls whose read of 0x001 failed.
     irq_errors: Atomic<u64>,
+    /// Frames from mac80211, until the BH takes them into its queues (a spinlock that
+    /// disables interrupts: mac80211's `tx` runs with bottom halves off).
+    #[pin]
+    tx_inbox: SpinLockIrq<KVec<InboxFrame>>,
+    /// Set by a flush that drops: the BH gives every queued frame back.
+    tx_drop_requested: Atomic<u32>,
+    /// Frames the BH holds (queued or awaiting a confirm), as of its last pass.
+    tx_held: Atomic<u64>,
+    /// The way up to mac80211, once the hardware is registered.
+    #[pin]
+    hw: Mutex<Option<Arc<HwHandle<Bes2600Ops>>>>,
+    /// The hand-over of a scan's end from the BH to the scanning op.
+    #[pin]
+    scan: Mutex<ScanSignal>,
+    /// Signalled when `scan` changes.
+    #[pin]
+    scan_changed: CondVar,
+}
+
+/// Frames the inbox holds at most; it never allocates in mac80211's `tx` (the BH's queues
+/// hold as many, so mac80211 stops its queues long before).
+const INBOX_FRAMES: usize = 512;
+
+/// A frame from mac80211 on its way to the BH.
+pub(crate) struct InboxFrame {
+    /// The frame as mac80211 gave it.
+    pub(crate) skb: SkBuff,
+    /// Bytes the firmware appends (ICV/MIC of the frame's hardware key), read in `tx`,
+    /// where the key is known to be valid.
+    pub(crate) tail: u8,
+}
+
+/// Where a hardware scan stands, between the op that runs it and the BH.
+#[derive(Default)]
+struct ScanSignal {
+    /// A batch is running.
+    running: bool,
+    /// The firmware's 0x0806 for the running batch, with its status.
+    done: Option<u32>,
+    /// mac80211 cancelled the scan.
+    cancelled: bool,
 }
 
 impl Shared {
     /// Nothing latched, the link down.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        let inbox = KVec::with_capacity(INBOX_FRAMES, GFP_KERNEL);
+        try_pin_init!(Self {
             latch: Latch::new(),
             waker: WakerSlot::new(),
             wsm <- wsm::Channel::new(),
             stats <- new_mutex!(Stats::new(), "bes2600::bh::Shared::stats"),
             irqs: Atomic::new(0),
             irq_errors: Atomic::new(0),
-        })
+            tx_inbox <- new_spinlock_irq!(inbox?, "bes2600::bh::Shared::tx_inbox"),
+            tx_drop_requested: Atomic::new(0),
+            tx_held: Atomic::new(0),
+            hw <- new_mutex!(None, "bes2600::bh::Shared::hw"),
+            scan <- new_mutex!(ScanSignal::default(), "bes2600::bh::Shared::scan"),
+            scan_changed <- new_condvar!("bes2600::bh::Shared::scan_changed"),
+        }? Error)
+    }
+
+    /// Gives the BH its way up to mac80211 (`None`: none any more).
+    pub(crate) fn set_hw(&self, hw: Option<Arc<HwHandle<Bes2600Ops>>>) {
+        *self.hw.lock() = hw;
+        self.waker.wake();
+    }
+
+    /// The way up to mac80211, if the hardware is registered.
+    fn hw(&self) -> Option<Arc<HwHandle<Bes2600Ops>>> {
+        self.hw.lock().clone()
+    }
+
+    /// mac80211's `tx` (atomic context): hands the frame to the BH and wakes it; gives it
+    /// back when the inbox is full.
+    pub(crate) fn queue_tx(&self, skb: SkBuff, tail: u8) -> Result<(), SkBuff> {
+        let pushed = self
+            .tx_inbox
+            .lock()
+            .push_within_capacity(InboxFrame { skb, tail });
+        self.waker.wake();
+        pushed.map_err(|e| e.0.skb)
+    }
+
+    /// Moves the inbox's frames into `out` (empty, with the inbox's capacity) in order.
+    fn take_inbox(&self, out: &mut KVec<InboxFrame>) {
+        core::mem::swap(&mut *self.tx_inbox.lock(), out);
+    }
+
+    /// mac80211's `flush`: with `drop`, the BH gives every frame it holds back unsent;
+    /// otherwise waits (at most 2 s, as the vendor does) until the BH holds none.
+    pub(crate) fn flush_tx(&self, drop: bool) {
+        if drop {
+            self.tx_drop_requested.store(1, Relaxed);
+            self.waker.wake();
+            return;
+        }
+        for _ in 0..200 {
+            if self.tx_held.load(Relaxed) == 0 && self.tx_inbox.lock().is_empty() {
+                return;
+            }
+            kernel::time::delay::fsleep(Delta::from_millis(10));
+        }
+    }
+
+    /// A scan op starts: forget the previous scan's outcome.
+    pub(crate) fn scan_begin(&self) {
+        *self.scan.lock() = ScanSignal {
+            running: true,
+            ..ScanSignal::default()
+        };
+    }
+
+    /// The scan op is done.
+    pub(crate) fn scan_end(&self) {
+        *self.scan.lock() = ScanSignal::default();
+    }
+
+    /// mac80211 cancels the scan: it ends after the running batch.
+    pub(crate) fn scan_cancel(&self) {
+        self.scan.lock().cancelled = true;
+        self.scan_changed.notify_all();
+    }
+
+    /// Whether the scan was cancelled.
+    pub(crate) fn scan_cancelled(&self) -> bool {
+        self.scan.lock().cancelled
+    }
+
+    /// Waits at most `timeout` for the firmware's end of the running batch; its status, or
+    /// `None` when it did not come.
+    pub(crate) fn wait_scan_done(&self, timeout: Delta) -> Option<u32> {
+        let start = Instant::<Monotonic>::now();
+        let mut g = self.scan.lock();
+        loop {
+            if let Some(st) = g.done.take() {
+                return Some(st);
+            }
+            let waited = start.elapsed();
+            if waited.as_nanos() >= timeout.as_nanos() {
+                return None;
+            }
+            let left = timeout - waited;
+            let _ = self.scan_changed.wait_interruptible_timeout(
+                &mut g,
+                msecs_to_jiffies(u32::try_from(left.as_millis()).unwrap_or(u32::MAX)),
+            );
+        }
+    }
+
+    /// The BH's hand-over of a 0x0806 scan-complete indication.
+    fn scan_complete(&self, status: u32) {
+        let mut g = self.scan.lock();
+        if g.running {
+            g.done = Some(status);
+        }
+        drop(g);
+        self.scan_changed.notify_all();
     }
 
     /// The interrupt handler's hand-over (docs/interrupt-contract.md): `read` is its read of
@@ -202,7 +381,6 @@ impl Shared {
 
     /// Sends `req` on interface `if_id` through the BH and returns its confirm
     /// ([`wsm::send`]). Process context only.
-    #[expect(dead_code, reason = "the entry point of the mac80211 layer's commands")]
     pub(crate) fn send<'a, R: wsm::Request<'a>>(&self, req: &R, if_id: u8) -> Result<wsm::Confirm> {
         wsm::send(&self.wsm, &|| self.wake(), req, if_id)
     }
@@ -273,6 +451,11 @@ pub(crate) fn start(p: Params, shared: Arc<Shared>) -> Result<Thread<()>> {
         link_up: false,
         failed_at_us: None,
         mac: p.mac,
+        tx: TxPath::new()?,
+        tx_confirms: KVec::with_capacity(64, GFP_KERNEL)?,
+        inbox: KVec::with_capacity(INBOX_FRAMES, GFP_KERNEL)?,
+        rx: RxCounts::default(),
+        restore_pending: false,
     };
     let thread = Thread::spawn(fmt!("bes2600-bh"), move |ctx| state.run(ctx))?;
     shared.waker.set(Some(thread.waker()));
@@ -353,6 +536,17 @@ struct BhThread {
     failed_at_us: Option<u64>,
     /// The MAC address of interface 0 and its source.
     mac: ([u8; 6], MacSource),
+    /// The transmit path's queues (mac80211's frames until their confirm).
+    tx: TxPath,
+    /// TX confirms the last pass read, handled after it.
+    tx_confirms: KVec<TxConfirm>,
+    /// The inbox's frames while the BH takes them (swapped with the inbox, so neither side
+    /// allocates).
+    inbox: KVec<InboxFrame>,
+    /// What the receive path counted.
+    rx: RxCounts,
+    /// A restart needs mac80211 to replay its configuration once the link is up.
+    restore_pending: bool,
 }
 
 impl BhThread {
@@ -431,6 +625,12 @@ impl BhThread {
     /// One engine pass with the host claimed; the host is released before it returns.
     fn pass(&mut self) -> Result<PassReport> {
         self.refill();
+        // The way up to mac80211 for this pass (one lock of the handle per pass; only the
+        // registration's drop waits for it, and that happens after the BH stopped).
+        let handle = self.shared.hw();
+        let guard = handle.as_deref().and_then(HwHandle::access);
+        let hw = guard.as_deref();
+        self.admit_tx(hw);
         let now_us = self.clock.now_us();
         let host = self.func.claim_host()?;
         let mut bus = SdioBus::new(&host, &mut self.bufs, &self.shared.latch);
@@ -442,19 +642,27 @@ impl BhThread {
             own_rejected: &mut self.cmds.own_rejected,
             now_us,
         };
+        let mut data = Data {
+            tx: &mut self.tx,
+            hw,
+        };
         let mut sink = Sink {
             dev: &self.dev,
             shared: &self.shared,
             sent: &self.cmds.sent,
             own_confirm: &mut self.cmds.own_confirm,
             clock: &self.clock,
+            hw,
+            rx: &mut self.rx,
+            tx_confirms: &mut self.tx_confirms,
         };
         let r = self
             .bh
-            .pass(&mut bus, &self.clock, &mut cmds, &mut NoData, &mut sink);
+            .pass(&mut bus, &self.clock, &mut cmds, &mut data, &mut sink);
         let latched = bus.latched_used();
         drop(bus);
         drop(host);
+        self.complete_tx(hw);
         let totals = *self.bh.totals();
         self.shared.with_stats_mut(|s| {
             s.passes += 1;
@@ -462,6 +670,58 @@ impl BhThread {
             s.engine = totals;
         });
         Ok(r)
+    }
+
+    /// Takes mac80211's frames into the BH's queues while the link is up (they wait in the
+    /// inbox otherwise), and carries out a flush that drops.
+    fn admit_tx(&mut self, hw: Option<&Hw<Bes2600Ops>>) {
+        let drop_all = self.shared.tx_drop_requested.xchg(0, Relaxed) != 0;
+        if !drop_all && !self.link_up {
+            return;
+        }
+        self.shared.take_inbox(&mut self.inbox);
+        let Some(hw) = hw else {
+            // Not registered (any more): the frames are freed without status.
+            self.inbox.clear();
+            return;
+        };
+        let now = self.clock.now_us();
+        for f in self.inbox.drain_all() {
+            if drop_all {
+                hw.free_tx_skb(f.skb);
+            } else {
+                self.tx.admit(hw, f.skb, f.tail, now);
+            }
+        }
+        if drop_all {
+            self.tx.drain(hw);
+        }
+    }
+
+    /// Hands the TX confirms of the last pass to the transmit path.
+    fn complete_tx(&mut self, hw: Option<&Hw<Bes2600Ops>>) {
+        if let Some(hw) = hw {
+            for c in self.tx_confirms.drain_all() {
+                self.tx.confirm(hw, &c);
+            }
+        }
+        self.tx_confirms.clear();
+        self.shared.tx_held.store(self.tx.held(), Relaxed);
+        let (tx, rx) = (self.tx.counts, self.rx);
+        self.shared.with_stats_mut(|s| {
+            s.tx = tx;
+            s.rx = rx;
+        });
+    }
+
+    /// The link went down: every frame the BH holds goes back to mac80211 unsent.
+    fn drop_tx(&mut self) {
+        self.tx_confirms.clear();
+        match self.shared.hw().as_deref().and_then(HwHandle::access) {
+            Some(hw) => self.tx.drain(&hw),
+            None => self.tx.forget_all(),
+        }
+        self.shared.tx_held.store(self.tx.held(), Relaxed);
     }
 
     /// Moves a command from the slot to the BH while the link is up; drops one whose caller
@@ -536,9 +796,9 @@ impl BhThread {
                     }
                     self.boot_result(r, ctx);
                 }
-                // The bring-up configuration is part of every boot; the upper layer (mac80211)
-                // has no state of its own yet to replay.
-                Action::RestoreConfig => {}
+                // The bring-up configuration is part of every boot; what mac80211 had set up
+                // (interface, join, keys) is replayed once the link is up again.
+                Action::RestoreConfig => self.restore_pending = true,
                 Action::NotifyUp => self.link_is_up(),
                 Action::NotifyDead => {
                     dev_err!(
@@ -575,6 +835,13 @@ impl BhThread {
     fn link_is_up(&mut self) {
         self.link_up = true;
         self.shared.wsm.set_up(true);
+        if core::mem::take(&mut self.restore_pending) {
+            // The firmware lost the interface, the join and the keys: mac80211 reconfigures
+            // them through the ops (it only queues that work here).
+            if let Some(hw) = self.shared.hw().as_deref().and_then(HwHandle::access) {
+                hw.restart_hw();
+            }
+        }
         let now = self.clock.now_us();
         match self.failed_at_us.take() {
             Some(t) => {
@@ -598,6 +865,7 @@ impl BhThread {
     /// The link is down: the waiters fail with `err`, new commands with `ENETDOWN`.
     fn link_down(&mut self, err: Error) {
         self.link_up = false;
+        self.drop_tx();
         self.fail_commands(err);
         self.shared.wsm.set_up(false);
     }
@@ -1028,17 +1296,27 @@ impl TxSource for Commands<'_> {
     }
 }
 
-/// The engine's data source: empty until the mac80211 layer queues frames.
-struct NoData;
+/// The engine's data source: the transmit path's queues.
+struct Data<'a> {
+    tx: &'a mut TxPath,
+    hw: Option<&'a Hw<Bes2600Ops>>,
+}
 
-impl TxSource for NoData {
+impl TxSource for Data<'_> {
     fn peek(&mut self) -> Option<&[u8]> {
-        None
+        self.tx.peek()
     }
 
-    fn taken(&mut self) {}
+    fn taken(&mut self) {
+        self.tx.taken();
+    }
 
-    fn rejected(&mut self, _error: ProtocolError) {}
+    fn rejected(&mut self, _error: ProtocolError) {
+        match self.hw {
+            Some(hw) => self.tx.rejected(hw),
+            None => self.tx.forget_peeked(),
+        }
+    }
 }
 
 /// Where the engine's events go.
@@ -1048,6 +1326,11 @@ struct Sink<'a> {
     sent: &'a Cell<Option<Sent>>,
     own_confirm: &'a mut Option<Result<KVec<u8>>>,
     clock: &'a MonoClock,
+    /// The way up to mac80211 (received frames), if registered.
+    hw: Option<&'a Hw<Bes2600Ops>>,
+    rx: &'a mut RxCounts,
+    /// TX confirms, handled after the pass (the pass holds the transmit path meanwhile).
+    tx_confirms: &'a mut KVec<TxConfirm>,
 }
 
 impl Events for Sink<'_> {
@@ -1088,9 +1371,61 @@ impl Events for Sink<'_> {
         }
     }
 
-    fn tx_confirm(&mut self, _confirm: &[u8]) {}
+    fn tx_confirm(&mut self, confirm: &[u8]) {
+        let id = match wsm_header::split(confirm) {
+            Ok((h, _, _)) => h.id.base(),
+            Err(_) => return,
+        };
+        if id == wsm_id::MULTI_TX_CONFIRM {
+            if let Ok((_, m)) = msg::decode::<MultiTxConfirm<'_>>(confirm) {
+                for c in m.iter() {
+                    let _ = self.tx_confirms.push(c, GFP_KERNEL);
+                }
+            }
+        } else if let Ok((_, c)) = msg::decode::<TxConfirm>(confirm) {
+            let _ = self.tx_confirms.push(c, GFP_KERNEL);
+        }
+    }
 
-    fn indication(&mut self, _msg: &[u8]) {}
+    fn indication(&mut self, m: &[u8]) {
+        let id = match wsm_header::split(m) {
+            Ok((h, _, _)) => h.id.base(),
+            Err(_) => return,
+        };
+        match id {
+            wsm_id::RX => {
+                let Some(hw) = self.hw else {
+                    return;
+                };
+                if let Err(rx::Dropped::Violation(e)) = rx::deliver(hw, m, self.rx) {
+                    if self.rx.violations <= 10 {
+                        dev_err!(self.dev, "bad receive indication: {}\n", Shown(e));
+                    }
+                }
+            }
+            wsm_id::SCAN_COMPLETE => {
+                let status = msg::decode::<ScanComplete>(m)
+                    .map(|(_, c)| c.status.0)
+                    .unwrap_or(u32::MAX);
+                self.shared.scan_complete(status);
+            }
+            wsm_id::EVENT => {
+                let Ok((_, e)) = msg::decode::<Event>(m) else {
+                    return;
+                };
+                dev_info!(self.dev, "firmware event {} ({:#x})\n", e.id, e.data);
+                if e.id == event_id::BSS_LOST {
+                    // mac80211 probes the AP and disconnects if it does not answer.
+                    if let Some(hw) = self.hw {
+                        hw.iterate_active_interfaces(|vif| {
+                            let _ = hw.beacon_loss(vif);
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 
     fn exception(&mut self, m: &[u8]) {
         match msg::decode::<Exception>(m) {

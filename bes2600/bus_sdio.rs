@@ -47,10 +47,15 @@ use crate::bh::{
 use crate::debugfs::Debugfs;
 use crate::kernel_ext::{
     kthread::Thread,
+    mac80211::Registration,
     sdio::{
         self,
         FunctionRef, //
     },
+};
+use crate::mac80211::{
+    self,
+    Bes2600Ops, //
 };
 use crate::protocol::{
     crc32::crc32,
@@ -78,6 +83,8 @@ pub(crate) struct Bes2600Sdio;
 struct Running {
     /// The BH thread (stopped and joined when dropped).
     thread: Thread<()>,
+    /// The hardware registered with mac80211 (unregistered when dropped).
+    hw: Registration<Bes2600Ops>,
     /// The debugfs directory.
     _debugfs: Option<Debugfs>,
 }
@@ -98,11 +105,17 @@ impl BoundFunction {
     /// Closes the command channel, stops the BH, removes debugfs (in this order: a debugfs
     /// write waiting for a confirm returns once the channel is closed, and debugfs waits for
     /// it).
+    ///
+    /// The BH stops before mac80211 lets go of the hardware: the ops mac80211 calls while it
+    /// unregisters (stop, remove_interface) then fail at once on the closed channel instead of
+    /// waiting for a chip that is going away, and the BH's handle is revoked by then.
     fn stop(&self) {
         self.shared.close();
         let running = self.running.lock().take();
         if let Some(r) = running {
             drop(r.thread);
+            self.shared.set_hw(None);
+            drop(r.hw);
         }
     }
 }
@@ -192,8 +205,8 @@ fn claim_function(func: &sdio::Function<Core<'_>>) -> Result {
     Ok(())
 }
 
-/// The firmware files, the shared state, debugfs and the BH thread (started last: nothing
-/// fails after it).
+/// The firmware files, the shared state, debugfs, the BH thread (which boots the chip in the
+/// background) and the mac80211 hardware (the BH is stopped again if that fails).
 fn start(func: &sdio::Function<Core<'_>>) -> Result<(Arc<Shared>, Running)> {
     let dev: &Device = func.as_ref();
     let files = FirmwareFiles::request(dev)?;
@@ -214,10 +227,20 @@ fn start(func: &sdio::Function<Core<'_>>) -> Result<(Arc<Shared>, Running)> {
         mac,
     };
     let thread = bh::start(params, shared.clone())?;
+    let hw = match mac80211::register(func.as_ref(), shared.clone(), mac.0) {
+        Ok(hw) => hw,
+        Err(e) => {
+            dev_err!(dev, "registering with mac80211 failed: {:?}\n", e);
+            shared.close();
+            drop(thread);
+            return Err(e);
+        }
+    };
     Ok((
         shared,
         Running {
             thread,
+            hw,
             _debugfs: debugfs,
         },
     ))

@@ -49,6 +49,10 @@ mod wsm;
 #[forbid(unsafe_code)]
 mod kunit_suites;
 
+#[cfg(CONFIG_KUNIT)]
+#[forbid(unsafe_code)]
+mod kunit_mac80211;
+
 module_sdio_driver! {
     type: bus_sdio::Bes2600Sdio,
     name: "bes2600",

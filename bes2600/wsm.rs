@@ -113,44 +113,28 @@ impl<'a> Request<'a> for Configuration<'a> {
     type Confirm<'c> = ConfigurationConfirm;
 }
 
-impl Request<'_> for Join {
-    type Confirm<'c> = JoinConfirm;
+/// `Request` for messages without a lifetime: `request → confirm` pairs.
+macro_rules! requests {
+    ($($req:ty => $confirm:ty),* $(,)?) => {
+        $(
+            impl Request<'_> for $req {
+                type Confirm<'c> = $confirm;
+            }
+        )*
+    };
 }
 
-impl Request<'_> for Reset {
-    type Confirm<'c> = ResetConfirm;
-}
-
-impl Request<'_> for SetBssParams {
-    type Confirm<'c> = SetBssParamsConfirm;
-}
-
-impl Request<'_> for StartScan {
-    type Confirm<'c> = StartScanConfirm;
-}
-
-impl Request<'_> for StopScan {
-    type Confirm<'c> = StopScanConfirm;
-}
-
-impl Request<'_> for AddKey {
-    type Confirm<'c> = AddKeyConfirm;
-}
-
-impl Request<'_> for RemoveKey {
-    type Confirm<'c> = RemoveKeyConfirm;
-}
-
-impl Request<'_> for SetEdcaParams {
-    type Confirm<'c> = SetEdcaParamsConfirm;
-}
-
-impl Request<'_> for SetTxQueueParams {
-    type Confirm<'c> = SetTxQueueParamsConfirm;
-}
-
-impl Request<'_> for SetPm {
-    type Confirm<'c> = SetPmConfirm;
+requests! {
+    Join => JoinConfirm,
+    Reset => ResetConfirm,
+    SetBssParams => SetBssParamsConfirm,
+    StartScan => StartScanConfirm,
+    StopScan => StopScanConfirm,
+    AddKey => AddKeyConfirm,
+    RemoveKey => RemoveKeyConfirm,
+    SetEdcaParams => SetEdcaParamsConfirm,
+    SetTxQueueParams => SetTxQueueParamsConfirm,
+    SetPm => SetPmConfirm,
 }
 
 /// Encodes `req` for interface `if_id` into a buffer of exactly its length.

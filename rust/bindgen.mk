@@ -58,6 +58,33 @@ bes2600_bindgen_allow := \
 	--allowlist-var 'MMC_POWER_.*' \
 	--allowlist-var 'MMC_BUS_WIDTH_.*' \
 	--allowlist-var 'BES2600_.*' \
+	--allowlist-function 'ieee80211_(alloc_hw_nm|register_hw|unregister_hw|free_hw)' \
+	--allowlist-function 'ieee80211_(tx_status_skb|free_txskb)' \
+	--allowlist-function 'ieee80211_(stop|wake)_queues?' \
+	--allowlist-function 'ieee80211_(connection_loss|beacon_loss|cqm_rssi_notify|restart_hw)' \
+	--allowlist-function 'ieee80211_iterate_active_interfaces_atomic' \
+	--allowlist-function 'ieee80211_handle_wake_tx_queue' \
+	--allowlist-function 'ieee80211_emulate_(add|remove|change|switch_vif)_chanctx' \
+	--allowlist-function 'skb_(put|push|pull|trim|queue_tail|dequeue)' \
+	--allowlist-function 'pskb_expand_head' \
+	--allowlist-type 'ieee80211_(ops|hw|vif|vif_cfg|bss_conf|sta|link_sta|key_conf)' \
+	--allowlist-type 'ieee80211_(scan_request|scan_ies|tx_queue_params|low_level_stats)' \
+	--allowlist-type 'ieee80211_(ampdu_params|tx_control|conf|supported_band|channel|rate)' \
+	--allowlist-type 'ieee80211_(sta_ht_cap|mcs_info)' \
+	--allowlist-type 'cfg80211_(scan_request|ssid|chan_def)' \
+	--allowlist-type 'mac_address' \
+	--allowlist-type 'sk_buff_head' \
+	--allowlist-type 'ieee80211_(hw_flags|key_flags|ampdu_mlme_action|filter_flags)' \
+	--allowlist-type 'ieee80211_(conf_changed|conf_flags|bss_change|interface_iteration_flags)' \
+	--allowlist-type 'ieee80211_(channel_flags|rate_flags|regulatory_flags)' \
+	--allowlist-type 'mac80211_(tx_info_flags|tx_control_flags|rate_control_flags)' \
+	--allowlist-type 'mac80211_(rx_flags|rx_encoding|rx_encoding_flags)' \
+	--allowlist-type 'rate_info_bw' \
+	--allowlist-type 'set_key_cmd' \
+	--allowlist-type 'wiphy_flags' \
+	--allowlist-type 'nl80211_(band|chan_width|iftype|ext_feature_index|cqm_rssi_threshold_event)' \
+	--allowlist-var 'IEEE80211_AMPDU_TX_START_.*' \
+	--allowlist-var 'IEEE80211_TX_MAX_RATES' \
 	--opaque-type 'device' \
 	--opaque-type 'device_driver' \
 	--opaque-type 'mmc_card' \
@@ -66,6 +93,11 @@ bes2600_bindgen_allow := \
 	--opaque-type 'scatterlist' \
 	--opaque-type 'bio_crypt_ctx' \
 	--opaque-type 'module' \
+	--opaque-type 'sk_buff' \
+	--opaque-type 'sk_buff_head' \
+	--opaque-type 'wiphy' \
+	--opaque-type 'wireless_dev' \
+	--opaque-type 'net_device' \
 	--no-default 'mmc_.*'
 
 quiet_cmd_bes2600_bindgen = BINDGEN $@

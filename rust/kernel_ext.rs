@@ -12,7 +12,9 @@
 pub mod bindings;
 pub mod firmware;
 pub mod kthread;
+pub mod mac80211;
 pub mod sdio;
+pub mod skb;
 
 // The test bench's abstractions (a host controller and the model's character device) are
 // compiled only into the test-bench modules, which Kbuild builds with `--cfg bes2600_test_bench`;

@@ -13,6 +13,10 @@ use crate::engine::pass::{
     Fatal,
     Violation, //
 };
+use crate::mac80211::{
+    rx::RxCounts,
+    tx::TxCounts, //
+};
 use crate::protocol::msg::config::StartupIndication;
 
 /// Where the link is.
@@ -213,6 +217,10 @@ pub(crate) struct Stats {
     pub(crate) mib_check: Option<MibCheck>,
     /// The last round trip asked for through debugfs.
     pub(crate) mib_user: Option<MibCheck>,
+    /// What the transmit path counted.
+    pub(crate) tx: TxCounts,
+    /// What the receive path counted.
+    pub(crate) rx: RxCounts,
 }
 
 impl Stats {
@@ -257,6 +265,8 @@ impl Stats {
             multi_tx: [None, None],
             mib_check: None,
             mib_user: None,
+            tx: TxCounts::ZERO,
+            rx: RxCounts::ZERO,
         }
     }
 

@@ -297,6 +297,13 @@ pub fn wsm_rate_to_legacy_idx(band: u8, wsm: u8) -> u32 {
     }
 }
 
+/// The WSM rate index of the OFDM rate with the modulation of HT MCS `mcs` (0–7: BPSK 1/2 is
+/// 6 Mbit/s, … 64-QAM 5/6 is 54 Mbit/s).
+pub fn mcs_to_legacy_wsm_rate(mcs: i8) -> u8 {
+    const OFDM: [u8; 8] = [6, 8, 9, 10, 11, 12, 13, 13];
+    OFDM[mcs.clamp(0, 7) as usize]
+}
+
 /// The WSM rate index of a mac80211 legacy rate index on `band` (or of an HT MCS).
 pub fn legacy_idx_to_wsm_rate(band: u8, idx: i32, mcs: bool) -> u8 {
     if mcs {

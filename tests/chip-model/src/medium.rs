@@ -207,9 +207,22 @@ impl Medium {
         }
         let blocked = self.blocked(now, &f, false);
         let first = rf.rates.first().copied().unwrap_or_default();
-        let rate_idx = u32::try_from(first.idx).unwrap_or(0);
+        let first_mcs = rf
+            .rate_flags
+            .first()
+            .is_some_and(|fl| fl & hwsim::RC_MCS != 0);
         if !blocked {
             if let Some(fr) = freq {
+                // hwsim takes the receive rate as an index into the band's legacy bitrates
+                // and drops a frame whose index is beyond them, so an HT frame is delivered
+                // at the legacy rate of its MCS's modulation (the medium's business, as it is
+                // wmediumd's: no chip is involved between two hwsim radios).
+                let rate_idx = if first_mcs {
+                    let wsm = ieee80211::mcs_to_legacy_wsm_rate(first.idx);
+                    ieee80211::wsm_rate_to_legacy_idx(ieee80211::band_of(fr), wsm)
+                } else {
+                    u32::try_from(first.idx).unwrap_or(0)
+                };
                 let signal = self.signal;
                 for r in self.radios.iter().filter(|r| r.addr != rf.transmitter) {
                     self.out.push(HwsimOut::Frame {
@@ -228,15 +241,11 @@ impl Medium {
         }
         let fr = freq?;
         let band = ieee80211::band_of(fr);
-        let mcs = rf
-            .rate_flags
-            .first()
-            .is_some_and(|fl| fl & hwsim::RC_MCS != 0);
         Some(AirRx {
             freq: fr,
             frame: rf.frame.clone(),
             signal: self.signal,
-            rate: ieee80211::legacy_idx_to_wsm_rate(band, i32::from(first.idx), mcs),
+            rate: ieee80211::legacy_idx_to_wsm_rate(band, i32::from(first.idx), first_mcs),
         })
     }
 

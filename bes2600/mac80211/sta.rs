@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The station interface in the chip: join before authentication, BSS parameters at
+//! association, unjoin at disconnection, EDCA and keys (chip-wsm-mac80211.md §3.4, §3.5,
+//! §5.2, §6.1).
+//!
+//! mac80211 tells the driver about a new BSS by changing the BSSID before it sends the first
+//! authentication frame; the chip only transmits on a channel once it joined it, so the join
+//! happens there (the vendor joins when it sees the authentication frame in its TX path, which
+//! holds the data path meanwhile; here nothing waits). A BSSID of zero ends the connection.
+
+use kernel::prelude::*;
+
+use super::HwData;
+use crate::engine::station::{
+    self,
+    bss_params,
+    default_edca,
+    edca_ac,
+    join_request,
+    wsm_key,
+    Band,
+    JoinTarget,
+    KeyRequest,
+    KeyTable,
+    StationError, //
+};
+use crate::kernel_ext::mac80211::{
+    bss_changed,
+    Band as HwBand,
+    ChanWidth,
+    KeyConf,
+    KeyFlags,
+    SetKeyCmd,
+    Sta,
+    TxQueueParams,
+    Vif, //
+};
+use crate::protocol::{
+    mib,
+    msg::{
+        join::{
+            JoinConfirm,
+            Reset, //
+        },
+        key::{
+            AddKey,
+            RemoveKey, //
+        },
+        queue::{
+            EdcaAc,
+            SetEdcaParams, //
+        },
+        AddKeyConfirm, RemoveKeyConfirm, ResetConfirm, SetBssParamsConfirm, SetEdcaParamsConfirm,
+        Status,
+    },
+};
+
+/// The one interface the chip's station runs on (§5.3: the first address is interface 0).
+pub(super) const IF_ID: u8 = 0;
+
+/// What the driver knows of the station interface.
+pub(crate) struct StaState {
+    /// The station interface's address, while one exists.
+    vif: Option<[u8; 6]>,
+    /// The BSS the chip is joined to, and its band.
+    joined: Option<([u8; 6], Band)>,
+    /// Associated (BSS parameters sent).
+    associated: bool,
+    /// The firmware's key table.
+    keys: KeyTable,
+    /// EDCA parameters as last sent, mac80211 AC order.
+    edca: [EdcaAc; 4],
+}
+
+impl StaState {
+    /// No interface, nothing joined.
+    pub(crate) fn new() -> Self {
+        Self {
+            vif: None,
+            joined: None,
+            associated: false,
+            keys: KeyTable::default(),
+            edca: default_edca(),
+        }
+    }
+}
+
+/// A command's confirm status as a result: anything but success is `EIO`, after a line in the
+/// log naming the command.
+fn check(what: &str, status: Status) -> Result {
+    if status.is_success() {
+        Ok(())
+    } else {
+        pr_warn!("bes2600: {} failed: firmware status {}\n", what, status.0);
+        Err(EIO)
+    }
+}
+
+/// `ifup`: the firmware already runs (the BH booted it at probe); start from a clean station.
+pub(super) fn start(data: &HwData) -> Result {
+    let mut st = data.sta.lock();
+    *st = StaState::new();
+    Ok(())
+}
+
+/// `ifdown`: the chip keeps running; frames still queued are dropped.
+pub(super) fn stop(data: &HwData) {
+    data.shared.flush_tx(true);
+    let mut st = data.sta.lock();
+    st.vif = None;
+}
+
+/// One station interface; no other type (the chip's AP and P2P modes are not supported).
+pub(super) fn add_interface(data: &HwData, vif: &Vif) -> Result {
+    if !vif.is_station() || vif.p2p() {
+        return Err(EOPNOTSUPP);
+    }
+    let mut st = data.sta.lock();
+    if st.vif.is_some() {
+        return Err(EBUSY);
+    }
+    st.vif = Some(vif.addr());
+    st.edca = default_edca();
+    let edca = SetEdcaParams { ac: st.edca };
+    let c = data.shared.send(&edca, IF_ID)?;
+    check(
+        "default EDCA parameters",
+        c.decode::<SetEdcaParamsConfirm>()?.status,
+    )
+}
+
+/// The interface goes: unjoin if joined.
+pub(super) fn remove_interface(data: &HwData, _vif: &Vif) {
+    let mut st = data.sta.lock();
+    if st.joined.is_some() {
+        let _ = unjoin(data, &mut st);
+    }
+    st.vif = None;
+}
+
+/// Leaves the BSS: 0x000A reset of the interface (§3.4); keys are gone with it.
+fn unjoin(data: &HwData, st: &mut StaState) -> Result {
+    st.joined = None;
+    st.associated = false;
+    st.keys.clear();
+    let c = data.shared.send(
+        &Reset {
+            reset_statistics: true,
+        },
+        IF_ID,
+    )?;
+    check("unjoin", c.decode::<ResetConfirm>()?.status)
+}
+
+/// The band of a mac80211 channel.
+fn band(b: Option<HwBand>) -> Result<Band> {
+    match b {
+        Some(HwBand::Ghz2) => Ok(Band::Ghz2),
+        Some(HwBand::Ghz5) => Ok(Band::Ghz5),
+        None => Err(EINVAL),
+    }
+}
+
+/// An error of the station conversions as an errno (the caller logs it).
+fn errno(e: StationError) -> Error {
+    match e {
+        StationError::UnsupportedCipher(_) => EOPNOTSUPP,
+        StationError::KeyTableFull => ENOSPC,
+        _ => EINVAL,
+    }
+}
+
+/// The BSS changed: join a new BSSID, leave on a zero one, send the BSS parameters at
+/// association.
+pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
+    let conf = vif.bss_conf();
+    let mut st = data.sta.lock();
+    if changed & bss_changed::BSSID != 0 {
+        let bssid = conf.bssid().unwrap_or([0; 6]);
+        if bssid == [0; 6] {
+            if st.joined.is_some() {
+                if let Err(e) = unjoin(data, &mut st) {
+                    pr_warn!("bes2600: unjoin: {:?}\n", e);
+                }
+            }
+        } else if st.joined.map(|(b, _)| b) != Some(bssid) {
+            if st.joined.is_some() {
+                let _ = unjoin(data, &mut st);
+            }
+            if let Err(e) = join(data, &mut st, vif, bssid) {
+                pr_warn!("bes2600: join {:?}: {:?}\n", bssid, e);
+            }
+        }
+    }
+    if changed & bss_changed::ASSOC != 0 {
+        let assoc = vif.cfg().assoc();
+        if assoc && !st.associated {
+            if let Err(e) = associate(data, &mut st, vif) {
+                pr_warn!("bes2600: BSS parameters: {:?}\n", e);
+            }
+        } else if !assoc {
+            st.associated = false;
+        }
+    }
+}
+
+/// 0x000B join on the channel mac80211 chose for the BSS.
+fn join(data: &HwData, st: &mut StaState, vif: &Vif, bssid: [u8; 6]) -> Result {
+    let conf = vif.bss_conf();
+    let chan = conf.chandef();
+    let b = band(chan.band)?;
+    let req = join_request(&JoinTarget {
+        bssid,
+        band: b,
+        channel: chan.hw_value,
+        beacon_interval: conf.beacon_int(),
+        dtim_period: conf.dtim_period(),
+        short_preamble: conf.use_short_preamble(),
+        basic_rates: conf.basic_rates(),
+        ssid: &[],
+    })
+    .map_err(errno)?;
+    let c = data.shared.send(&req, IF_ID)?;
+    check("join", c.decode::<JoinConfirm>()?.status)?;
+    st.joined = Some((bssid, b));
+    Ok(())
+}
+
+/// 0x0011 BSS parameters once associated: the AID and the rates (§6.1 step 7).
+fn associate(data: &HwData, st: &mut StaState, vif: &Vif) -> Result {
+    let Some((_, b)) = st.joined else {
+        return Err(ENOTCONN);
+    };
+    let conf = vif.bss_conf();
+    let all_rates = (1u32 << b.legacy_rates().len()) - 1;
+    let mcs = match conf.chandef().width {
+        ChanWidth::NoHt20 => 0,
+        _ => 0xff,
+    };
+    let p = bss_params(b, vif.cfg().aid(), all_rates, mcs).map_err(errno)?;
+    let c = data.shared.send(&p, IF_ID)?;
+    check("BSS parameters", c.decode::<SetBssParamsConfirm>()?.status)?;
+    st.associated = true;
+    Ok(())
+}
+
+/// 0x0013 with one AC changed (mac80211 sets them one at a time).
+pub(super) fn conf_tx(data: &HwData, ac: u16, p: &TxQueueParams) -> Result {
+    let mut st = data.sta.lock();
+    let slot = st.edca.get_mut(usize::from(ac)).ok_or(EINVAL)?;
+    *slot = edca_ac(p.aifs(), p.cw_min(), p.cw_max(), p.txop());
+    let edca = SetEdcaParams { ac: st.edca };
+    let c = data.shared.send(&edca, IF_ID)?;
+    check(
+        "EDCA parameters",
+        c.decode::<SetEdcaParamsConfirm>()?.status,
+    )
+}
+
+/// MIB 0x0007 (dot11RtsThreshold), as the vendor writes it.
+pub(super) fn set_rts_threshold(data: &HwData, value: u32) -> Result {
+    data.shared
+        .write_mib(mib::id::RTS_THRESHOLD, &value.to_le_bytes(), IF_ID)
+}
+
+/// Installs or removes a key in the firmware's table (§3.5, §5.4). A cipher the chip does not
+/// do is `EOPNOTSUPP`, which makes mac80211 do it in software.
+pub(super) fn set_key(
+    data: &HwData,
+    cmd: SetKeyCmd,
+    vif: &Vif,
+    sta: Option<&Sta>,
+    key: &mut KeyConf,
+) -> Result {
+    let mut st = data.sta.lock();
+    match cmd {
+        SetKeyCmd::Set => {
+            // Protected management frames' group key (BIP): mac80211 checks and adds the MMIE
+            // itself; the chip's IGTK slot is not used.
+            if key.cipher() == station::cipher::AES_CMAC {
+                return Err(EOPNOTSUPP);
+            }
+            let peer = match sta {
+                Some(s) => s.addr(),
+                None => vif.bss_conf().bssid().unwrap_or([0; 6]),
+            };
+            let (wsm, _layout) = wsm_key(&KeyRequest {
+                cipher: key.cipher(),
+                key_id: key.keyidx(),
+                key: key.key(),
+                pairwise: key.is_pairwise(),
+                peer,
+            })
+            .map_err(errno)?;
+            let entry = st.keys.alloc().map_err(errno)?;
+            let sent = data.shared.send(
+                &AddKey {
+                    entry_index: entry,
+                    key: wsm,
+                },
+                IF_ID,
+            );
+            let status = sent.and_then(|c| Ok(c.decode::<AddKeyConfirm>()?.status));
+            if let Err(e) = status.and_then(|s| check("add key", s)) {
+                let _ = st.keys.free(entry);
+                return Err(e);
+            }
+            key.set_hw_key_idx(entry);
+            // The firmware writes the IV and the ICV/MIC: mac80211 leaves room for them.
+            key.set_flags(KeyFlags::PUT_IV_SPACE | KeyFlags::RESERVE_TAILROOM);
+            Ok(())
+        }
+        SetKeyCmd::Disable => {
+            let entry = key.hw_key_idx();
+            // A key the firmware lost with an unjoin or a restart is gone already.
+            if st.keys.free(entry).is_err() {
+                return Ok(());
+            }
+            let c = data.shared.send(&RemoveKey { entry_index: entry }, IF_ID)?;
+            check("remove key", c.decode::<RemoveKeyConfirm>()?.status)
+        }
+    }
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The transmit path (chip-wsm-mac80211.md §3.7, §3.8, §5.7, §7).
+//!
+//! mac80211's `tx` only puts the frame into the BH's inbox ([`crate::bh::Shared::queue_tx`]).
+//! The BH moves it into its own queues ([`TxPath`], over the engine's
+//! [`TxQueues`](crate::engine::txq::TxQueues)), where it gets its packet id and its 24-byte
+//! WSM header in the headroom; the engine's pass takes it from there into a TX batch. The
+//! TX confirm (0x0404, or 0x041E with several) gives the frame back: header removed, status
+//! (acknowledged, tries per rate) to mac80211. Only the BH touches the queues.
+
+use kernel::prelude::*;
+
+use crate::engine::{
+    rate_policy::{
+        fill_status,
+        max_tx_rate,
+        Band,
+        RateFlags,
+        RateTable,
+        TxRate, //
+    },
+    station::wsm_queue,
+    txq::{
+        Ac,
+        Slot,
+        TxMeta,
+        TxQueues,
+        TxqConfig, //
+    },
+};
+use crate::kernel_ext::{
+    mac80211::{
+        Band as HwBand,
+        Hw,
+        TxInfo,
+        TxRate as HwTxRate,
+        TxRateFlags,
+        TxStatus, //
+    },
+    skb::SkBuff,
+};
+use crate::protocol::msg::{
+    tx::{
+        PacketId,
+        TxConfirm,
+        TxFlags,
+        TxRequest,
+        TX_HEADER_LEN, //
+    },
+    Status,
+};
+
+use super::Bes2600Ops;
+
+/// Headroom mac80211 leaves in front of every frame for the driver: the WSM TX header.
+pub(crate) const HEADROOM: u32 = TX_HEADER_LEN as u32;
+
+/// Frames the BH holds per AC (the vendor's pool size).
+const CAPACITY: usize = 128;
+
+/// What a frame in the BH's queues carries besides the skb: what the confirm needs.
+pub(crate) struct Queued {
+    /// The frame, WSM header in front.
+    skb: SkBuff,
+    /// Bytes added at the end for the ICV/MIC the firmware writes.
+    tail: usize,
+    /// mac80211's rate table, for the status.
+    rates: RateTable,
+}
+
+/// The BH's transmit state: its queues and what the engine peeked at.
+pub(crate) struct TxPath {
+    queues: TxQueues<Queued, KVec<Slot<Queued>>>,
+    /// The frame the engine's last `peek` returned.
+    peeked: Option<PacketId>,
+    /// Counters for debugfs: frames queued, confirmed, dropped, bad confirms.
+    pub(crate) counts: TxCounts,
+}
+
+/// What the transmit path counted.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct TxCounts {
+    /// Frames taken from mac80211.
+    pub(crate) queued: u64,
+    /// Frames confirmed by the firmware.
+    pub(crate) confirmed: u64,
+    /// Frames given back unsent (full queue, bad frame, restart, unbind).
+    pub(crate) dropped: u64,
+    /// Confirms naming no frame the driver sent (device input: counted, ignored).
+    pub(crate) bad_confirms: u64,
+}
+
+impl TxCounts {
+    /// Nothing counted.
+    pub(crate) const ZERO: Self = Self {
+        queued: 0,
+        confirmed: 0,
+        dropped: 0,
+        bad_confirms: 0,
+    };
+}
+
+impl TxPath {
+    /// Empty queues.
+    pub(crate) fn new() -> Result<Self> {
+        let mut slots = KVec::with_capacity(4 * CAPACITY, GFP_KERNEL)?;
+        for _ in 0..4 * CAPACITY {
+            slots.push(Slot::new(), GFP_KERNEL)?;
+        }
+        let queues = TxQueues::new(slots, TxqConfig::default()).map_err(|_| EINVAL)?;
+        Ok(Self {
+            queues,
+            peeked: None,
+            counts: TxCounts::default(),
+        })
+    }
+
+    /// Takes a frame from mac80211 into the queues: ICV room at the end, WSM header in
+    /// front. A frame that cannot be sent is given back to mac80211 as failed.
+    pub(crate) fn admit(&mut self, hw: &Hw<Bes2600Ops>, mut skb: SkBuff, tail: u8, now_us: u64) {
+        let info = TxInfo::of(&skb);
+        let ac = info.hw_queue;
+        let band = match info.band {
+            Some(HwBand::Ghz5) => Band::Ghz5,
+            _ => Band::Ghz2,
+        };
+        let mut rates = [TxRate::UNUSED; 4];
+        for (dst, r) in rates.iter_mut().zip(info.rates.iter()) {
+            *dst = TxRate {
+                idx: r.idx,
+                count: r.count,
+                flags: RateFlags(r.flags.0),
+            };
+        }
+        let rates = RateTable(rates);
+        let tail = usize::from(tail);
+        let (Some(ac), Some(queue)) = (Ac::from_index(ac), wsm_queue(ac)) else {
+            self.drop_frame(hw, skb);
+            return;
+        };
+        if tail > 0 {
+            match skb.put(tail) {
+                Ok(t) => t.fill(0),
+                Err(_) => {
+                    self.drop_frame(hw, skb);
+                    return;
+                }
+            }
+        }
+        let max_rate = max_tx_rate(&rates, band).unwrap_or(0);
+        if skb.push(TX_HEADER_LEN).is_err() {
+            self.drop_frame(hw, skb);
+            return;
+        }
+        let meta = TxMeta {
+            if_id: 0,
+            link_id: 0,
+            queued_at_us: now_us,
+            requeues: 0,
+        };
+        let id = match self.queues.push(ac, Queued { skb, tail, rates }, meta) {
+            Ok(id) => id,
+            Err(e) => {
+                let mut skb = e.frame.skb;
+                let _ = skb.pull(TX_HEADER_LEN);
+                self.drop_frame(hw, skb);
+                return;
+            }
+        };
+        self.counts.queued += 1;
+        // The packet id is only known now, so the header is written in place.
+        let header = TxRequest {
+            packet_id: id,
+            max_tx_rate: max_rate,
+            queue,
+            link_id: 0,
+            more: 0,
+            flags: TxFlags::default(),
+            reserved: 0,
+            expire_time: 0,
+            ht_tx_parameters: 0,
+            frame: &[],
+        };
+        let written = self
+            .queues
+            .frame_mut(id)
+            .map(|q| write_header(&mut q.skb, header).is_ok());
+        if written != Ok(true) {
+            if let Ok((q, _)) = self.queues.remove(id) {
+                let mut skb = q.skb;
+                let _ = skb.pull(TX_HEADER_LEN);
+                self.drop_frame(hw, skb);
+            }
+            return;
+        }
+        if self.queues.should_stop(ac) {
+            hw.stop_queue(ac.index() as u16);
+        }
+    }
+
+    /// A frame mac80211 gave the driver that will not be sent.
+    fn drop_frame(&mut self, hw: &Hw<Bes2600Ops>, skb: SkBuff) {
+        self.counts.dropped += 1;
+        hw.free_tx_skb(skb);
+    }
+
+    /// The next frame for the engine (a complete WSM message).
+    pub(crate) fn peek(&mut self) -> Option<&[u8]> {
+        let (id, q, _) = self.queues.next_to_send()?;
+        self.peeked = Some(id);
+        Some(q.skb.data())
+    }
+
+    /// The engine put the peeked frame into a TX batch.
+    pub(crate) fn taken(&mut self) {
+        if let Some(id) = self.peeked.take() {
+            let _ = self.queues.mark_sent(id);
+        }
+    }
+
+    /// The engine refused the peeked frame (too large, malformed): it fails.
+    pub(crate) fn rejected(&mut self, hw: &Hw<Bes2600Ops>) {
+        if let Some(id) = self.peeked.take() {
+            if let Ok((q, _)) = self.queues.remove(id) {
+                self.complete(hw, q, None);
+            }
+        }
+    }
+
+    /// One TX confirm from the firmware.
+    pub(crate) fn confirm(&mut self, hw: &Hw<Bes2600Ops>, c: &TxConfirm) {
+        if c.status == Status::REQUEUE {
+            if self.queues.requeue(c.packet_id).is_err() {
+                self.counts.bad_confirms += 1;
+            }
+            return;
+        }
+        let (q, _) = match self.queues.confirm(c.packet_id) {
+            Ok(x) => x,
+            Err(_) => {
+                self.counts.bad_confirms += 1;
+                return;
+            }
+        };
+        self.counts.confirmed += 1;
+        let ac = Ac::from_index(c.packet_id.queue());
+        self.complete(hw, q, Some(c));
+        if let Some(ac) = ac {
+            if self.queues.should_wake(ac) {
+                hw.wake_queue(ac.index() as u16);
+            }
+        }
+    }
+
+    /// Gives a frame back to mac80211 with its status (`None`: not sent).
+    fn complete(&mut self, hw: &Hw<Bes2600Ops>, q: Queued, c: Option<&TxConfirm>) {
+        let Queued {
+            mut skb,
+            tail,
+            rates,
+        } = q;
+        let _ = skb.pull(TX_HEADER_LEN);
+        let len = skb.len();
+        skb.trim(len.saturating_sub(tail));
+        let acked = c.is_some_and(|c| c.status.is_success());
+        let failures = c.map(|c| c.ack_failures).unwrap_or(0);
+        let table = fill_status(&rates, failures, acked);
+        let mut status = TxStatus {
+            acked,
+            ..TxStatus::default()
+        };
+        for (dst, r) in status.rates.iter_mut().zip(table.0.iter()) {
+            *dst = HwTxRate {
+                idx: r.idx,
+                count: r.count,
+                flags: TxRateFlags(r.flags.0),
+            };
+        }
+        hw.tx_status(skb, &status);
+    }
+
+    /// Every frame the BH holds goes back to mac80211 as not sent (restart, unbind).
+    pub(crate) fn drain(&mut self, hw: &Hw<Bes2600Ops>) {
+        self.peeked = None;
+        // Collected first: the queues are borrowed while they drain. A frame the vector
+        // cannot take is freed without status, which mac80211 tolerates.
+        let mut held = KVec::new();
+        self.queues.drain(|_, q, _| {
+            let _ = held.push(q, GFP_KERNEL);
+        });
+        for q in held {
+            self.counts.dropped += 1;
+            self.complete(hw, q, None);
+        }
+        for ac in 0..4 {
+            hw.wake_queue(ac);
+        }
+    }
+
+    /// Frames held: queued or waiting for their confirm.
+    pub(crate) fn held(&self) -> u64 {
+        self.queues.total() as u64
+    }
+
+    /// Frees every frame the BH holds without status (there is no mac80211 to tell).
+    pub(crate) fn forget_all(&mut self) {
+        self.peeked = None;
+        self.queues.drain(|_, _, _| {});
+    }
+
+    /// Forgets what the engine peeked at (it refused it, and there is no mac80211 to tell).
+    pub(crate) fn forget_peeked(&mut self) {
+        if let Some(id) = self.peeked.take() {
+            let _ = self.queues.remove(id);
+        }
+    }
+}
+
+/// Writes the WSM TX header into the first [`TX_HEADER_LEN`] bytes of `skb` (pushed for it);
+/// its length field counts the frame behind it.
+fn write_header(skb: &mut SkBuff, header: TxRequest<'_>) -> Result {
+    let h = {
+        let frame = skb.data().get(TX_HEADER_LEN..).ok_or(EINVAL)?;
+        TxRequest { frame, ..header }
+            .header_bytes(0)
+            .map_err(|_| EINVAL)?
+    };
+    skb.data_mut()
+        .get_mut(..TX_HEADER_LEN)
+        .ok_or(EINVAL)?
+        .copy_from_slice(&h);
+    Ok(())
+}
