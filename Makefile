@@ -6,7 +6,7 @@
 #   make KDIR=<tree>          build against any configured, built, Rust-enabled kernel tree
 #   make install              install the module into KDIR's module directory
 #   make check                every test: host, fuzz smoke, KUnit and end to end under qemu
-#   make demo                 boot the test kernel in qemu and load the module
+#   make demo                 boot the test kernel in qemu: associate, ping, iperf3 both ways
 #   make clean
 #
 # The kernel build itself is described by the Kbuild file beside this one.

@@ -300,6 +300,11 @@ impl Shared {
             return;
         }
         for _ in 0..200 {
+            // With the link down (recovery, unbind) nothing is sent until it is up again: the
+            // BH gives the frames back itself, there is nothing to wait for.
+            if !self.wsm.is_up() {
+                return;
+            }
             if self.tx_held.load(Relaxed) == 0 && self.tx_inbox.lock().is_empty() {
                 return;
             }

@@ -122,6 +122,16 @@ fn show_stats(shared: &Arc<Shared>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "empty_polls {}", c.empty_polls)?;
         writeln!(f, "bus_errors {}", c.bus_errors)?;
         writeln!(f, "rejected {}", c.rejected)?;
+        // The mac80211 data path (mac80211/tx.rs, mac80211/rx.rs).
+        writeln!(f, "data_tx_queued {}", s.tx.queued)?;
+        writeln!(f, "data_tx_confirmed {}", s.tx.confirmed)?;
+        writeln!(f, "data_tx_acked {}", s.tx.acked)?;
+        writeln!(f, "data_tx_dropped {}", s.tx.dropped)?;
+        writeln!(f, "data_tx_bad_confirms {}", s.tx.bad_confirms)?;
+        writeln!(f, "data_rx_delivered {}", s.rx.delivered)?;
+        writeln!(f, "data_rx_failed {}", s.rx.failed)?;
+        writeln!(f, "data_rx_violations {}", s.rx.violations)?;
+        writeln!(f, "data_rx_no_memory {}", s.rx.no_memory)?;
         let l = &s.confirm_latency;
         writeln!(f, "confirm_latency_min_us {}", l.min_us)?;
         writeln!(f, "confirm_latency_avg_us {}", l.avg_us())?;

@@ -407,6 +407,11 @@ impl Channel {
         self.changed.notify_all();
     }
 
+    /// Whether the firmware is up (commands are accepted).
+    pub(crate) fn is_up(&self) -> bool {
+        self.inner.lock().link == Link::Up
+    }
+
     /// The device is gone: fails what is in the slot with `ENODEV` and every later caller too.
     pub(crate) fn close(&self) {
         let mut slot = self.inner.lock();

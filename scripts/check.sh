@@ -149,6 +149,14 @@ scenario loadcycles - -R -t 1800 -s "$top/tests/qemu/loadcycles.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko"
 # The chip model as the wireless medium of mac80211_hwsim, hostapd beaconing.
 scenario chip-model-air - -R -s "$top/tests/qemu/chip-model-air.sh"
+# Station mode end to end: the AP (hwsim radio, hostapd, iperf3 server) in its own network
+# namespace, bes2600 as the station: scan, open / WPA2-PSK / WPA3-SAE+PMF / 5 GHz association,
+# ping and iperf3 both ways across the emulated air, AP loss and return, a wrong passphrase,
+# unload under load.
+scenario station - -R -t 1800 -s "$top/tests/qemu/station.sh" \
+	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
+	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
+grep -E '^station: (\[[0-9]+ ms\] (scan|associated|ping|iperf3)|SUMMARY)' "$logs/qemu-station.log" || true
 
 say "make check took $(($(date +%s) - start)) s"
 finish

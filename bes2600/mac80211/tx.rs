@@ -85,6 +85,8 @@ pub(crate) struct TxCounts {
     pub(crate) queued: u64,
     /// Frames confirmed by the firmware.
     pub(crate) confirmed: u64,
+    /// Confirmed frames the firmware reports sent (acknowledged, or group-addressed).
+    pub(crate) acked: u64,
     /// Frames given back unsent (full queue, bad frame, restart, unbind).
     pub(crate) dropped: u64,
     /// Confirms naming no frame the driver sent (device input: counted, ignored).
@@ -96,6 +98,7 @@ impl TxCounts {
     pub(crate) const ZERO: Self = Self {
         queued: 0,
         confirmed: 0,
+        acked: 0,
         dropped: 0,
         bad_confirms: 0,
     };
@@ -244,6 +247,9 @@ impl TxPath {
             }
         };
         self.counts.confirmed += 1;
+        if c.status.is_success() {
+            self.counts.acked += 1;
+        }
         let ac = Ac::from_index(c.packet_id.queue());
         self.complete(hw, q, Some(c));
         if let Some(ac) = ac {
