@@ -47,6 +47,7 @@ use crate::kernel_ext::{
         HwFlag,
         InterfaceModes,
         KeyConf,
+        LowLevelStats,
         Registration,
         ScanRequest,
         SetKeyCmd,
@@ -208,6 +209,15 @@ impl mac::Ops for Bes2600Ops {
             Some(AmpduAction::RxStart | AmpduAction::RxStop) => Ok(AmpduResponse::Done),
             _ => Err(EOPNOTSUPP),
         }
+    }
+
+    fn get_stats(hw: &Hw<Self>, stats: &mut LowLevelStats) -> Result {
+        // Frames the firmware confirmed as not acknowledged, from the BH's data-path counters
+        // (the chip's RTS and FCS counters are not read).
+        let tx = hw.data().shared.with_stats(|s| s.tx);
+        let failed = tx.confirmed.saturating_sub(tx.acked);
+        stats.set_ack_failure_count(u32::try_from(failed).unwrap_or(u32::MAX));
+        Ok(())
     }
 
     fn set_rts_threshold(hw: &Hw<Self>, value: u32) -> Result {

@@ -230,10 +230,7 @@ ap_setup() {
 	[ ! -e "/sys/class/ieee80211/$1" ] || fail "$1 is still in the root namespace"
 	step "AP radio $1 ($AP_MAC) is $AP_IF in netns $AP_NS with $AP_IP; iperf3 server there"
 }
-# ap_conf KIND: hostapd's configuration for a kind of network. Legacy rates only (no HT):
-# the chip model hands frames to hwsim radios with the sender's rate index as a legacy index,
-# and hwsim drops those whose index is beyond the band's legacy rates (MCS 12-15 at 2.4 GHz,
-# 8-15 at 5 GHz) after the model acknowledged them, which starves an HT link.
+# ap_conf KIND: hostapd's configuration for a kind of network, with HT (802.11n, 20 MHz).
 ap_conf() {
 	cat <<EOF
 interface=$AP_IF
@@ -242,6 +239,7 @@ ctrl_interface=/run/hostapd
 ssid=$AP_SSID
 channel=$AP_CHANNEL
 wmm_enabled=1
+ieee80211n=1
 EOF
 	case $1 in
 	5ghz) echo "hw_mode=a" ;;

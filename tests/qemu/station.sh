@@ -105,6 +105,23 @@ fi
 
 station_scenarios
 
+# What the BH did over the whole run (docs/bh.md): wake-ups per interrupt, frames per bus
+# batch, and the data path's counters.
+step "== the BH's counters over the run"
+grep -E '^(interrupts|bh_wakeups|passes|rx_batches|rx_frames|tx_batches|tx_frames|commands|data_[a-z_]+) ' \
+	"$dbg/stats" | sed "s/^/$LIB_TAG: bh: /"
+bh_ratios=$(awk '{ v[$1] = $2 }
+	END {
+		printf "wakeups_per_irq=%.2f rx_frames_per_batch=%.2f tx_frames_per_batch=%.2f",
+			v["bh_wakeups"] / (v["interrupts"] ? v["interrupts"] : 1),
+			v["rx_frames"] / (v["rx_batches"] ? v["rx_batches"] : 1),
+			v["tx_frames"] / (v["tx_batches"] ? v["tx_batches"] : 1)
+	}' "$dbg/stats")
+step "BH: $bh_ratios"
+summary "$bh_ratios"
+[ "$(dstat data_rx_violations)" = 0 ] || fail "the driver counted receive indications that broke the protocol"
+[ "$(dstat data_tx_bad_confirms)" = 0 ] || fail "the driver counted TX confirms for frames it never sent"
+
 step "== unload bes2600 while iperf3 runs"
 ap_up wpa2
 sta_connect
