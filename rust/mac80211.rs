@@ -71,6 +71,26 @@ use super::{
     skb::SkBuff, //
 };
 
+/// `contains` and `|` for a flag set, a tuple struct around the C flags' integer.
+macro_rules! flag_set {
+    ($t:ty) => {
+        impl $t {
+            /// Whether every flag of `other` is set.
+            pub fn contains(self, other: Self) -> bool {
+                self.0 & other.0 == other.0
+            }
+        }
+
+        impl core::ops::BitOr for $t {
+            type Output = Self;
+
+            fn bitor(self, rhs: Self) -> Self {
+                Self(self.0 | rhs.0)
+            }
+        }
+    };
+}
+
 mod config;
 mod frame;
 mod handle;

@@ -62,7 +62,7 @@ pub use super::station::Band;
 pub const fn bitrates(band: Band) -> &'static [Bitrate] {
     match band {
         Band::Ghz2 => &BITRATES_2GHZ,
-        Band::Ghz5 => &BITRATES_5GHZ,
+        Band::Ghz5 => BITRATES_5GHZ,
     }
 }
 
@@ -134,17 +134,8 @@ pub const BITRATES_2GHZ: [Bitrate; 12] = [
     br(540, 13, false),
 ];
 
-/// The 5 GHz bitrate table: the 8 OFDM rates.
-pub const BITRATES_5GHZ: [Bitrate; 8] = [
-    br(60, 6, false),
-    br(90, 7, false),
-    br(120, 8, false),
-    br(180, 9, false),
-    br(240, 10, false),
-    br(360, 11, false),
-    br(480, 12, false),
-    br(540, 13, false),
-];
+/// The 5 GHz bitrate table: the 8 OFDM rates, the last 8 of the 2.4 GHz table.
+pub const BITRATES_5GHZ: &[Bitrate] = BITRATES_2GHZ.split_at(4).1;
 
 /// The mac80211 bitrate index of a legacy WSM rate index in `band` (the inverse of the
 /// band table); `None` for MCS, PBCC and rates the band does not have.

@@ -99,13 +99,7 @@ impl WiphyFlags {
     pub const SUPPORTS_TDLS: Self = Self(bindings::wiphy_flags_WIPHY_FLAG_SUPPORTS_TDLS);
 }
 
-impl core::ops::BitOr for WiphyFlags {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+flag_set!(WiphyFlags);
 
 /// An extended feature (`enum nl80211_ext_feature_index`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,13 +134,7 @@ impl RegulatoryFlags {
         Self(bindings::ieee80211_regulatory_flags_REGULATORY_COUNTRY_IE_IGNORE);
 }
 
-impl core::ops::BitOr for RegulatoryFlags {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+flag_set!(RegulatoryFlags);
 
 /// Interface types the device supports, as a bit set of `BIT(NL80211_IFTYPE_*)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,13 +157,7 @@ impl Default for InterfaceModes {
     }
 }
 
-impl core::ops::BitOr for InterfaceModes {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+flag_set!(InterfaceModes);
 
 /// Flags of a channel (`enum ieee80211_channel_flags`), as a set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -198,13 +180,7 @@ impl ChannelFlags {
         Self(bindings::ieee80211_channel_flags_IEEE80211_CHAN_NO_HT40MINUS);
 }
 
-impl core::ops::BitOr for ChannelFlags {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+flag_set!(ChannelFlags);
 
 /// One channel of a band table.
 #[derive(Clone, Copy, Debug)]

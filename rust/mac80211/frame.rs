@@ -46,20 +46,9 @@ impl TxRateFlags {
     /// Short guard interval.
     pub const SHORT_GI: Self =
         Self(bindings::mac80211_rate_control_flags_IEEE80211_TX_RC_SHORT_GI as u16);
-
-    /// Whether every flag of `other` is set.
-    pub fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
 }
 
-impl core::ops::BitOr for TxRateFlags {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+flag_set!(TxRateFlags);
 
 /// One entry of a frame's rate table (`struct ieee80211_tx_rate`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,12 +115,9 @@ impl TxFlags {
     /// The frame was requested to be sent without the hardware's rate control.
     pub const USE_MINRATE: Self =
         Self(bindings::mac80211_tx_info_flags_IEEE80211_TX_CTL_USE_MINRATE);
-
-    /// Whether every flag of `other` is set.
-    pub fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
 }
+
+flag_set!(TxFlags);
 
 /// What mac80211 said about a frame it handed to [`Ops::tx`](super::Ops::tx): the by-value
 /// part of its `struct ieee80211_tx_info`.
@@ -300,20 +286,9 @@ impl RxFlags {
     pub const FAILED_FCS_CRC: Self = Self(bindings::mac80211_rx_flags_RX_FLAG_FAILED_FCS_CRC);
     /// The MIC (of CCMP/GCMP) was stripped.
     pub const MIC_STRIPPED: Self = Self(bindings::mac80211_rx_flags_RX_FLAG_MIC_STRIPPED);
-
-    /// Whether every flag of `other` is set.
-    pub fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
 }
 
-impl core::ops::BitOr for RxFlags {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+flag_set!(RxFlags);
 
 /// The receive status of a frame (`struct ieee80211_rx_status`), built with its methods.
 #[derive(Clone, Copy)]

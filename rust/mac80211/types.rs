@@ -625,20 +625,9 @@ impl KeyFlags {
     /// mac80211 leaves room for the MIC in the frame.
     pub const PUT_MIC_SPACE: Self =
         Self(bindings::ieee80211_key_flags_IEEE80211_KEY_FLAG_PUT_MIC_SPACE as u16);
-
-    /// Whether every flag of `other` is set.
-    pub fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
 }
 
-impl core::ops::BitOr for KeyFlags {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+flag_set!(KeyFlags);
 
 /// A key (`struct ieee80211_key_conf`).
 #[repr(transparent)]
