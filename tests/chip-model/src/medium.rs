@@ -190,7 +190,8 @@ impl Medium {
         self.stats.inc("medium.radio_frames");
         if !f.is_beacon() {
             // What the hwsim radios put on the air, beacons aside, in bytes: the ceiling
-            // measurements compare it with what applications report.
+            // measurements compare it with what applications report. A counter of the test
+            // bench only; nothing a chip or a driver sees changes.
             self.stats.add("medium.radio_bytes", rf.frame.len() as u64);
         }
         if f.is_beacon() {
@@ -214,9 +215,11 @@ impl Medium {
         if !blocked {
             if let Some(fr) = freq {
                 // hwsim takes the receive rate as an index into the band's legacy bitrates
-                // and drops a frame whose index is beyond them, so an HT frame is delivered
-                // at the legacy rate of its MCS's modulation (the medium's business, as it is
-                // wmediumd's: no chip is involved between two hwsim radios).
+                // and drops a frame whose index is beyond them (mac80211_hwsim_main.c l.6589-6590
+                // in the 7.3 tree: `rate_idx >= ...->n_bitrates` → the frame is discarded), so an
+                // HT frame is delivered at the legacy rate of its MCS's modulation. This is the
+                // medium's behaviour (wmediumd's role), not the chip's: no chip sits between two
+                // hwsim radios, and frames to or from the chip keep their WSM rate index.
                 let rate_idx = if first_mcs {
                     let wsm = ieee80211::mcs_to_legacy_wsm_rate(first.idx);
                     ieee80211::wsm_rate_to_legacy_idx(ieee80211::band_of(fr), wsm)

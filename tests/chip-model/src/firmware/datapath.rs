@@ -204,7 +204,8 @@ impl Firmware {
         let first = plan.first().map(|p| p.0).unwrap_or(req.max_tx_rate);
         let freq = ieee80211::channel_to_freq(band, ch);
         // Bytes on the air (the whole MPDU as sent), so a test can compare what crossed the
-        // emulated air with what an application reports.
+        // emulated air with what an application reports. Bench instrumentation only: the
+        // model's answers to the host are unchanged.
         let len = frame.len() as u64;
         let acked = air.transmit(
             now,
@@ -288,7 +289,8 @@ pub(crate) fn receive(
     }
     stats.inc("air_rx");
     if own_if.is_some() && !beaconish {
-        // Frames for the chip itself (unicast to one of its addresses), in bytes.
+        // Frames for the chip itself (unicast to one of its addresses), in bytes; a bench
+        // counter, not chip behaviour.
         stats.add("air_rx_bytes", rx.frame.len() as u64);
     }
     if beaconish {
