@@ -106,14 +106,6 @@ pub fn rate_mask_to_wsm(band: Band, mask: u32) -> Result<u32, StationError> {
     Ok(wsm)
 }
 
-/// The WSM rate index of mac80211 legacy bitrate `idx` on `band`.
-pub fn legacy_rate_to_wsm(band: Band, idx: usize) -> Result<u8, StationError> {
-    band.legacy_rates()
-        .get(idx)
-        .copied()
-        .ok_or(StationError::RateIndex(idx))
-}
-
 /// Whether `channel` exists on `band` for the chip (2.4 GHz: 1..=14; 5 GHz: 1..=200, as the
 /// firmware's join accepts).
 pub fn valid_channel(band: Band, channel: u16) -> bool {
