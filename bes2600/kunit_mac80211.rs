@@ -17,7 +17,11 @@ mod tests {
         c_str,
         device,
         faux,
-        prelude::*, //
+        prelude::*,
+        time::{
+            delay::fsleep,
+            Delta, //
+        },
     };
 
     use crate::kernel_ext::{
@@ -335,6 +339,14 @@ mod tests {
         assert_eq!(calls.start.load(Ordering::Relaxed), 1);
         assert_eq!(calls.add_interface.load(Ordering::Relaxed), 1);
         assert_eq!(calls.station_vifs.load(Ordering::Relaxed), 1);
+        // For a station interface mac80211 programs the filter from its `reconfig_filter`
+        // wiphy work, which opening the netdev queues (`ndo_set_rx_mode`): it runs soon after,
+        // not before `set_first_interface_up` returns. Wait for it, bounded.
+        let mut waited_ms = 0;
+        while calls.configure_filter.load(Ordering::Relaxed) == 0 && waited_ms < 2000 {
+            fsleep(Delta::from_millis(10));
+            waited_ms += 10;
+        }
         assert!(calls.configure_filter.load(Ordering::Relaxed) > 0);
 
         // The interface is active: an iteration finds it, with the hw's address.
