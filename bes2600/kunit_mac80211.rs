@@ -21,7 +21,7 @@ mod tests {
         time::{
             delay::fsleep,
             Delta, //
-        },
+        }, //
     };
 
     use crate::kernel_ext::{
