@@ -367,3 +367,52 @@ fn every_fault_recovers_to_a_working_link() {
         assert_eq!(h.bus.violations(), 0, "{spec}");
     }
 }
+
+/// A hostile chip (the model's `hostile` mode: a fifth of the RX batches leave with one
+/// mutated field or a few random bytes, 40 seeds): the engine never panics and never uses
+/// more buffers than the chip has (the harness checks that on every pass); what it notices
+/// ends in a fatal outcome that recovery turns into a working link again; and the model
+/// counts no violation beyond those it excuses while the host acts on a mutated batch.
+#[test]
+fn hostile_chip_many_seeds() {
+    let policy = Policy {
+        budget: 10_000,
+        ..Policy::default()
+    };
+    let (mut mutations, mut fatals) = (0, 0);
+    for seed in 1..=40u64 {
+        let mut h = Harness::with(chip_config(8), Config::default(), policy);
+        h.auto_recover = true;
+        h.bus.inject(&format!("hostile:rate=200,seed={seed}"));
+        for i in 0..60u8 {
+            if h.cmds.pending.is_none() && h.recovery.is_running() {
+                h.cmds.pending = Some(read_mib());
+            }
+            h.data
+                .frames
+                .push_back(data_frame(i, 0, 64 + usize::from(i) * 20));
+            h.run();
+            h.advance(50);
+        }
+        h.bus.clear_faults();
+        // Whatever recovery is under way finishes; the link is up again.
+        h.advance(30_000);
+        assert!(
+            h.recovery.is_running(),
+            "seed {seed}: {:?} after {:?}",
+            h.recovery.state(),
+            h.fatals
+        );
+        h.cmds.pending = None;
+        h.data.frames.clear();
+        assert_works(&mut h);
+        assert_eq!(h.bus.violations(), 0, "seed {seed}");
+        mutations += h.bus.chip.stats.get("hostile.mutations");
+        fatals += h.fatals.len();
+    }
+    assert!(mutations >= 100, "only {mutations} mutations");
+    assert!(
+        fatals >= 20,
+        "only {fatals} fatal outcomes for {mutations} mutations"
+    );
+}

@@ -38,7 +38,9 @@ use std::collections::VecDeque;
 
 use bes2600_protocol::boot_frame::{DPD_LEN, DPD_VERSION_OFFSET};
 use bes2600_protocol::crc32::crc32;
-use bes2600_protocol::sdio_framing::{reg, Doorbell, RxBatchBuilder, SlaveStatus, TxBatchView};
+use bes2600_protocol::sdio_framing::{
+    reg, Doorbell, LengthReg, RxBatchBuilder, SlaveStatus, TxBatchView,
+};
 use bes2600_protocol::wsm_header::{self, MsgClass, MsgId, Seq};
 
 use crate::air::{Air, AirRx};
@@ -146,6 +148,11 @@ pub struct Chip {
     dpd_due: Option<u64>,
     writes_read: u32,
     bad_access_grace: u32,
+    /// The hostile mode's PRNG state (xorshift64*), seeded when the fault is armed.
+    hostile_rng: u64,
+    /// Until when violations are excused after a hostile mutation (µs; a card reset ends
+    /// it earlier).
+    excuse_until: Option<u64>,
     /// Counters and violations.
     pub stats: Stats,
     /// Armed chip faults.
@@ -174,6 +181,8 @@ impl Chip {
             dpd_due: None,
             writes_read: 0,
             bad_access_grace: 0,
+            hostile_rng: 1,
+            excuse_until: None,
             stats: Stats::default(),
             faults: Faults::default(),
         };
@@ -302,6 +311,7 @@ impl Chip {
                 log::info("card reset: back to the boot ROM");
                 self.stats.inc("card_resets");
                 self.faults.remove(|k| matches!(k, FaultKind::Crash { .. }));
+                self.end_excuse();
                 self.reset();
             }
             HostMsg::FuncEnable(on) => {
@@ -755,6 +765,15 @@ impl Chip {
                     log::info("fault: first message length overruns the batch");
                 }
             }
+            if let Some(FaultKind::Hostile { permille, .. }) = self
+                .faults
+                .hit(now, |k| matches!(k, FaultKind::Hostile { .. }))
+            {
+                if self.hostile_next() % 1000 < u64::from(permille) {
+                    self.hostile_mutation(now, &mut buf, &mut announce);
+                    faulty = true;
+                }
+            }
             self.len_toggle = !self.len_toggle;
             self.in_flight = self.in_flight.saturating_sub(releases);
             self.stats.inc("rx_batches");
@@ -793,6 +812,9 @@ impl Chip {
 
     /// Runs timers.
     pub fn tick(&mut self, now: u64, air: &mut dyn Air) {
+        if self.excuse_until.is_some_and(|t| now >= t) {
+            self.end_excuse();
+        }
         if let Some(t) = self.dpd_due {
             if now >= t && self.phase == Phase::Calibrating {
                 self.dpd_due = None;
@@ -842,8 +864,87 @@ impl Chip {
                 count,
             }),
             FaultKind::Crash { exception } => self.crash(now, exception),
+            FaultKind::Hostile { seed, .. } => {
+                // xorshift needs a non-zero state; mixing the seed keeps small seeds apart.
+                self.hostile_rng = (seed ^ 0x9E37_79B9_7F4A_7C15).max(1);
+                self.faults.arm(spec, now);
+            }
             _ => self.faults.arm(spec, now),
         }
+    }
+
+    /// The hostile mode's next pseudo-random number (xorshift64*).
+    fn hostile_next(&mut self) -> u64 {
+        let mut x = self.hostile_rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.hostile_rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Mutates one RX batch (`buf`, announced by `announce`) the way a chip gone wrong
+    /// could: one field or a few bytes, chosen by the seeded PRNG. Until the host resets
+    /// the card (or 5 s pass) what it does about the batch is not held against it.
+    fn hostile_mutation(&mut self, now: u64, buf: &mut [u8], announce: &mut LengthReg) {
+        let total = buf.len().max(1);
+        let what = match self.hostile_next() % 6 {
+            0 => {
+                let v = self.hostile_next() as u16;
+                if let Some(l) = buf.get_mut(..2) {
+                    l.copy_from_slice(&v.to_le_bytes());
+                }
+                "hostile.length"
+            }
+            1 => {
+                let v = self.hostile_next() as u16;
+                if let Some(l) = buf.get_mut(2..4) {
+                    l.copy_from_slice(&v.to_le_bytes());
+                }
+                "hostile.id"
+            }
+            2 => {
+                let seq = Seq::from_bits(self.hostile_next() as u8);
+                let _ = wsm_header::stamp_seq(buf, seq);
+                "hostile.sequence"
+            }
+            3 => {
+                // Counts, flags, statuses, lengths inside the messages: random bytes.
+                let n = 1 + self.hostile_next() % 4;
+                for _ in 0..n {
+                    let i = (self.hostile_next() as usize) % total;
+                    let x = (self.hostile_next() as u8) | 1;
+                    if let Some(b) = buf.get_mut(i) {
+                        *b ^= x;
+                    }
+                }
+                "hostile.bytes"
+            }
+            4 => {
+                let cut = (self.hostile_next() as usize) % total;
+                if let Some(tail) = buf.get_mut(cut..) {
+                    tail.fill(0);
+                }
+                "hostile.truncated"
+            }
+            _ => {
+                let more = 1 + (self.hostile_next() % 3) as u8;
+                announce.units = announce.units.saturating_add(more).min(127);
+                self.bad_access_grace += 1;
+                "hostile.oversize"
+            }
+        };
+        log::info(&format!("fault: hostile mutation ({what})"));
+        self.stats.inc("hostile.mutations");
+        self.stats.inc(what);
+        self.stats.excuse = true;
+        self.excuse_until = Some(now + 5_000_000);
+    }
+
+    /// Violations count again.
+    fn end_excuse(&mut self) {
+        self.stats.excuse = false;
+        self.excuse_until = None;
     }
 
     fn crash(&mut self, now: u64, exception: bool) {

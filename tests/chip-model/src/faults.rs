@@ -23,6 +23,7 @@
 //! | `ap-return` | ends `ap-vanish` |
 //! | `decrypt-fail` | protected frames the chip receives are reported as decryption failures |
 //! | `beacon-loss` | the chip hears no beacons |
+//! | `hostile` | a hostile chip: `rate=N` of every 1000 RX batches (default 20) leave with one mutation drawn by a PRNG seeded with `seed=S` (default 1): a message length, id or sequence number, a count or flag (random bytes), a truncated tail, or an oversize length register. Not something the real chip is known to do: it stands for a chip whose firmware or bus went wrong, to prove the driver takes anything |
 
 use crate::ieee80211::{parse_mac, Mac};
 
@@ -83,6 +84,13 @@ pub enum FaultKind {
     DecryptFail,
     /// Beacons are lost.
     BeaconLoss,
+    /// A hostile chip: mutates `permille` of the RX batches, PRNG seeded with `seed`.
+    Hostile {
+        /// Batches mutated per 1000.
+        permille: u16,
+        /// PRNG seed: the same seed gives the same mutations for the same traffic.
+        seed: u64,
+    },
 }
 
 impl FaultKind {
@@ -91,7 +99,10 @@ impl FaultKind {
     pub fn is_event(&self) -> bool {
         !matches!(
             self,
-            FaultKind::ApVanish(_) | FaultKind::DecryptFail | FaultKind::BeaconLoss
+            FaultKind::ApVanish(_)
+                | FaultKind::DecryptFail
+                | FaultKind::BeaconLoss
+                | FaultKind::Hostile { .. }
         )
     }
 
@@ -116,6 +127,7 @@ impl FaultKind {
             FaultKind::ApReturn => "ap-return",
             FaultKind::DecryptFail => "decrypt-fail",
             FaultKind::BeaconLoss => "beacon-loss",
+            FaultKind::Hostile { .. } => "hostile",
         }
     }
 }
@@ -147,6 +159,8 @@ pub fn parse(spec: &str) -> Result<FaultSpec, String> {
     let mut mode = String::new();
     let mut id = 0x043F;
     let mut bssid = None;
+    let mut rate = 20;
+    let mut seed = 1;
     for kv in args.split(',').filter(|s| !s.is_empty()) {
         let (k, v) = kv
             .split_once('=')
@@ -175,6 +189,8 @@ pub fn parse(spec: &str) -> Result<FaultSpec, String> {
             }
             "mode" => mode = v.to_string(),
             "id" => id = num(v)? as u16,
+            "rate" => rate = num(v)?.min(1000) as u16,
+            "seed" => seed = num(v)?,
             "bssid" => bssid = Some(parse_mac(v).ok_or_else(|| format!("bad MAC `{v}`"))?),
             other => return Err(format!("unknown fault argument `{other}`")),
         }
@@ -205,6 +221,10 @@ pub fn parse(spec: &str) -> Result<FaultSpec, String> {
         "ap-return" => FaultKind::ApReturn,
         "decrypt-fail" => FaultKind::DecryptFail,
         "beacon-loss" => FaultKind::BeaconLoss,
+        "hostile" => FaultKind::Hostile {
+            permille: rate,
+            seed,
+        },
         other => return Err(format!("unknown fault `{other}`")),
     };
     if kind.is_event() && count.is_none() && duration_ms.is_none() {

@@ -100,7 +100,7 @@ struct Cli {
     /// Send CARD_PRESENT 0 at exit.
     #[arg(long)]
     remove_on_exit: bool,
-    /// Control FIFO (created if missing): `fault SPEC`, `clear`, `stats`, `quit`.
+    /// Control FIFO (created if missing): `fault SPEC`, `clear`, `stats`, `card remove|insert`, `quit`.
     #[arg(long)]
     control: Option<PathBuf>,
     /// Exit after this many seconds.

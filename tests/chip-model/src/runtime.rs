@@ -275,6 +275,8 @@ pub fn run(opts: Options) -> i32 {
         }
     }
     let mut scheduled: Vec<(u64, FaultSpec)> = Vec::new();
+    // Card removals and insertions asked for on the control FIFO, sent with the next batch.
+    let mut card_msgs: Vec<ModelMsg> = Vec::new();
     for f in &opts.faults {
         match f.at_ms {
             Some(ms) => scheduled.push((ms * 1000, *f)),
@@ -432,6 +434,14 @@ pub fn run(opts: Options) -> i32 {
                     }
                     "stats" => next_stats = 0,
                     "quit" => quit = true,
+                    // The bench's hands, not the chip: pulling the card out of the slot
+                    // and putting it back (the vsdio host's CARD_PRESENT message). The MMC
+                    // core powers a card it finds again up from scratch, which resets it.
+                    "card" => match arg {
+                        "remove" => card_msgs.push(ModelMsg::CardPresent(false)),
+                        "insert" => card_msgs.push(ModelMsg::CardPresent(true)),
+                        other => log::warn(&format!("control: `card {other}`: remove or insert")),
+                    },
                     other => log::warn(&format!("control: unknown command `{other}`")),
                 }
                 chip.stats.dirty = true;
@@ -458,13 +468,14 @@ pub fn run(opts: Options) -> i32 {
             medium.out.clear();
         }
         if let Some(t) = transport.as_mut() {
-            for m in chip.take_host_out() {
+            for m in card_msgs.drain(..).chain(chip.take_host_out()) {
                 if let Err(e) = t.send(&m) {
                     log::warn(&format!("SDIO device write: {e}"));
                     chip.stats.inc("device_errors");
                 }
             }
         } else {
+            card_msgs.clear();
             chip.take_host_out();
         }
         if exit_at.is_some_and(|t| now >= t) {
