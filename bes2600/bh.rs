@@ -602,7 +602,11 @@ impl BhThread {
     /// Waits for an interrupt, a command or a deadline, then runs passes while there is work.
     fn serve(&mut self, ctx: &Context<'_>) {
         let now = self.clock.now_us();
-        let wait = match self.bh.next_deadline() {
+        let deadline = match (self.bh.next_deadline(), self.tx.confirm_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let wait = match deadline {
             Some(d) => micros(d.saturating_sub(now)).min(IDLE_POLL),
             None => IDLE_POLL,
         };
@@ -619,6 +623,18 @@ impl BhThread {
             };
             if let Some(f) = r.fatal {
                 self.on_fatal(f, ctx);
+                return;
+            }
+            // A frame the chip never confirmed while it confirmed others: its confirm and
+            // its buffer were lost in the chip (the pass's watchdog only sees a chip that
+            // confirms nothing at all).
+            if self
+                .tx
+                .confirm_deadline()
+                .is_some_and(|d| self.clock.now_us() >= d)
+            {
+                let in_use = self.bh.flow().in_use();
+                self.on_fatal(Fatal::ConfirmTimeout { in_use }, ctx);
                 return;
             }
             if !r.more || ctx.should_stop() {
@@ -650,6 +666,7 @@ impl BhThread {
         let mut data = Data {
             tx: &mut self.tx,
             hw,
+            now_us,
         };
         let mut sink = Sink {
             dev: &self.dev,
@@ -1305,6 +1322,8 @@ impl TxSource for Commands<'_> {
 struct Data<'a> {
     tx: &'a mut TxPath,
     hw: Option<&'a Hw<Bes2600Ops>>,
+    /// The pass's time, for the frames' confirm deadline.
+    now_us: u64,
 }
 
 impl TxSource for Data<'_> {
@@ -1313,7 +1332,7 @@ impl TxSource for Data<'_> {
     }
 
     fn taken(&mut self) {
-        self.tx.taken();
+        self.tx.taken(self.now_us);
     }
 
     fn rejected(&mut self, _error: ProtocolError) {
@@ -1420,6 +1439,7 @@ impl Events for Sink<'_> {
                 };
                 dev_info!(self.dev, "firmware event {} ({:#x})\n", e.id, e.data);
                 if e.id == event_id::BSS_LOST {
+                    self.shared.with_stats_mut(|s| s.bss_lost += 1);
                     // mac80211 probes the AP and disconnects if it does not answer.
                     if let Some(hw) = self.hw {
                         hw.iterate_active_interfaces(|vif| {

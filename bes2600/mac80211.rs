@@ -140,7 +140,15 @@ impl mac::Ops for Bes2600Ops {
     }
 
     fn add_interface(hw: &Hw<Self>, vif: &Vif) -> Result {
-        sta::add_interface(hw.data(), vif)
+        sta::add_interface(hw.data(), vif)?;
+        // Still associated: mac80211 is replaying the interface after a chip restart. The
+        // firmware came back with its transmit packet numbers at zero and there is no way to
+        // give it the old ones, so the AP would drop every protected frame as a replay: the
+        // association ends, and the supplicant connects again with fresh keys.
+        if vif.cfg().assoc() {
+            let _ = hw.restart_disconnect(vif);
+        }
+        Ok(())
     }
 
     fn remove_interface(hw: &Hw<Self>, vif: &Vif) {

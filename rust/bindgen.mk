@@ -62,6 +62,7 @@ bes2600_bindgen_allow := \
 	--allowlist-function 'ieee80211_(tx_status_skb|free_txskb)' \
 	--allowlist-function 'ieee80211_(stop|wake)_queues?' \
 	--allowlist-function 'ieee80211_(connection_loss|beacon_loss|cqm_rssi_notify|restart_hw)' \
+	--allowlist-function 'ieee80211_hw_restart_disconnect' \
 	--allowlist-function 'ieee80211_iterate_active_interfaces_atomic' \
 	--allowlist-function 'ieee80211_handle_wake_tx_queue' \
 	--allowlist-function 'ieee80211_emulate_(add|remove|change|switch_vif)_chanctx' \

@@ -428,6 +428,26 @@ impl<T: Ops> Hw<T> {
         Ok(())
     }
 
+    /// Asks mac80211 to drop the association of station interface `vif` once the hardware
+    /// restart in progress has replayed its state (`ieee80211_hw_restart_disconnect`): its
+    /// keys are marked unusable at once, and user space sees a disconnection, then connects
+    /// anew. For a device that cannot carry the keys' transmit packet numbers over a
+    /// restart.
+    ///
+    /// Call it from [`Ops::add_interface`]: mac80211 only hands that op an interface that is
+    /// still associated while it replays its state after [`Hw::restart_hw`], which is when
+    /// this request is valid (at any other time mac80211 warns and ignores it). Fails with
+    /// `EINVAL`, doing nothing, for an interface that is not an associated station.
+    pub fn restart_disconnect(&self, vif: &Vif) -> Result {
+        if !vif.is_station() || !vif.cfg().assoc() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `vif` is a valid station interface of this hw, handed to the
+        // `add_interface` callback, which mac80211 calls with the wiphy lock held.
+        unsafe { bindings::ieee80211_hw_restart_disconnect(vif.as_raw()) };
+        Ok(())
+    }
+
     /// Reports that the signal of the AP of station interface `vif` crossed the connection
     /// quality threshold: below it (`low`) or above. Any context.
     ///

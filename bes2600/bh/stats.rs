@@ -221,6 +221,8 @@ pub(crate) struct Stats {
     pub(crate) tx: TxCounts,
     /// What the receive path counted.
     pub(crate) rx: RxCounts,
+    /// BSS-lost events from the firmware (it stopped hearing the AP's beacons).
+    pub(crate) bss_lost: u64,
 }
 
 impl Stats {
@@ -267,6 +269,7 @@ impl Stats {
             mib_user: None,
             tx: TxCounts::ZERO,
             rx: RxCounts::ZERO,
+            bss_lost: 0,
         }
     }
 

@@ -126,6 +126,11 @@ pub const DEFAULT_TTL_US: [u64; NUM_ACS] = [
     Ac::Bk.default_ttl_us(),
 ];
 
+/// How long a frame may wait for its TX confirm once sent: the pass's buffer watchdog
+/// ([`super::pass::DEFAULT_CONFIRM_TIMEOUT_US`]) plus margin for a slow air. The vendor's
+/// own monitor gives a frame far less; a lost confirm only has to be found, not raced.
+pub const PENDING_DEADLINE_US: u64 = super::pass::DEFAULT_CONFIRM_TIMEOUT_US + 2_000_000;
+
 /// EDCA parameters of an AC, as far as dequeuing uses them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Edca {
@@ -302,6 +307,8 @@ struct Held<F> {
     state: State,
     /// FIFO position: smaller is earlier; requeued frames go before every other.
     order: u64,
+    /// When it went into a TX batch (µs, the caller's clock); meaningful while pending.
+    sent_at_us: u64,
 }
 
 /// One slot of the pool. Build storage from [`Slot::new`]; the contents are private.
@@ -472,6 +479,7 @@ where
             meta,
             state: State::Queued,
             order: self.back,
+            sent_at_us: 0,
         });
         let generation = slot.generation;
         self.count(ac, &meta, true);
@@ -633,8 +641,9 @@ where
             .ok_or(TxqError::Stale)
     }
 
-    /// The frame is in a TX batch now: it waits for its confirm.
-    pub fn mark_sent(&mut self, id: PacketId) -> Result<(), TxqError> {
+    /// The frame went into a TX batch at `now_us`: it waits for its confirm (see
+    /// [`TxQueues::confirm_deadline`]).
+    pub fn mark_sent(&mut self, id: PacketId, now_us: u64) -> Result<(), TxqError> {
         let (ac, i) = self.lookup(id)?;
         let h = self
             .slots
@@ -645,8 +654,24 @@ where
             return Err(TxqError::NotQueued);
         }
         h.state = State::Pending;
+        h.sent_at_us = now_us;
         self.set_pending_count(ac, true);
         Ok(())
+    }
+
+    /// When the oldest pending frame is overdue: [`PENDING_DEADLINE_US`] after it was sent.
+    /// The firmware confirms every frame it was given, sent or given up, within its retry
+    /// limits; one that stays unconfirmed while later ones are confirmed was lost in the
+    /// chip, and its buffer with it (the buffer watchdog of the pass only sees a chip that
+    /// confirms nothing). `None` when nothing is pending.
+    pub fn confirm_deadline(&self) -> Option<u64> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.held.as_ref())
+            .filter(|h| h.state == State::Pending)
+            .map(|h| h.sent_at_us)
+            .min()
+            .map(|t| t.saturating_add(PENDING_DEADLINE_US))
     }
 
     /// Takes the frame out of slot `i` (any state), bumping the slot generation.

@@ -215,11 +215,17 @@ impl TxPath {
         Some(q.skb.data())
     }
 
-    /// The engine put the peeked frame into a TX batch.
-    pub(crate) fn taken(&mut self) {
+    /// The engine put the peeked frame into a TX batch at `now_us`.
+    pub(crate) fn taken(&mut self, now_us: u64) {
         if let Some(id) = self.peeked.take() {
-            let _ = self.queues.mark_sent(id);
+            let _ = self.queues.mark_sent(id, now_us);
         }
+    }
+
+    /// When the oldest frame the chip holds is overdue for its confirm (`None`: it holds
+    /// none).
+    pub(crate) fn confirm_deadline(&self) -> Option<u64> {
+        self.queues.confirm_deadline()
     }
 
     /// The engine refused the peeked frame (too large, malformed): it fails.

@@ -13,7 +13,7 @@ use bes2600_engine::protocol::msg::{
 use bes2600_engine::protocol::wsm_header::MAX_VIFS;
 use bes2600_engine::txq::{
     Ac, Edca, Flow, PushRefusal, Slot, Thresholds, TxMeta, TxQueues, TxqConfig, TxqError,
-    DEFAULT_CAPACITY, DEFAULT_TTL_US, MAX_LINKS, NUM_ACS,
+    DEFAULT_CAPACITY, DEFAULT_TTL_US, MAX_LINKS, NUM_ACS, PENDING_DEADLINE_US,
 };
 use common::*;
 use proptest::prelude::*;
@@ -42,7 +42,7 @@ fn meta(if_id: u8, link_id: u8, t: u64) -> TxMeta {
 fn send(q: &mut Q) -> Option<(PacketId, u32)> {
     let (id, f, _) = q.next_to_send()?;
     let f = *f;
-    q.mark_sent(id).unwrap();
+    q.mark_sent(id, 0).unwrap();
     Some((id, f))
 }
 
@@ -150,7 +150,7 @@ fn bk_only_when_nothing_else_is_eligible() {
     // Interface 1 is locked: BK of interface 0 goes.
     let (id, f, m) = q.next_to_send_where(|_, m| m.if_id == 0).unwrap();
     assert_eq!((*f, m.if_id), (1, 0));
-    q.mark_sent(id).unwrap();
+    q.mark_sent(id, 0).unwrap();
     assert!(q.next_to_send_where(|_, m| m.if_id == 0).is_none());
 }
 
@@ -159,15 +159,15 @@ fn confirm_returns_the_frame_once_and_stale_ids_fail() {
     let mut q = queues(4);
     let id = q.push(Ac::Be, 7, meta(0, 0, 0)).unwrap();
     assert_eq!(q.confirm(id), Err(TxqError::NotPending));
-    q.mark_sent(id).unwrap();
-    assert_eq!(q.mark_sent(id), Err(TxqError::NotQueued));
+    q.mark_sent(id, 0).unwrap();
+    assert_eq!(q.mark_sent(id, 0), Err(TxqError::NotQueued));
     assert_eq!(q.confirm(id).unwrap(), (7, meta(0, 0, 0)));
     assert_eq!(q.confirm(id), Err(TxqError::Stale), "duplicate confirm");
     // The slot is reused with a new generation: the old id does not match it.
     let id2 = q.push(Ac::Be, 8, meta(0, 0, 0)).unwrap();
     assert_eq!(id2.item(), id.item());
     assert_ne!(id2.item_generation(), id.item_generation());
-    q.mark_sent(id2).unwrap();
+    q.mark_sent(id2, 0).unwrap();
     assert_eq!(q.confirm(id), Err(TxqError::Stale));
     assert_eq!(q.confirm(id2).unwrap().0, 8);
 }
@@ -176,7 +176,7 @@ fn confirm_returns_the_frame_once_and_stale_ids_fail() {
 fn hostile_ids_are_errors() {
     let mut q = queues(4);
     let id = q.push(Ac::Be, 1, meta(1, 2, 0)).unwrap();
-    q.mark_sent(id).unwrap();
+    q.mark_sent(id, 0).unwrap();
     let bad_queue = PacketId(id.0 | 0x000F_0000);
     assert_eq!(q.confirm(bad_queue), Err(TxqError::BadQueue(15)));
     let bad_item = PacketId::new(4, 0, 2, 1, 2, 0);
@@ -204,7 +204,7 @@ fn requeue_goes_to_the_front_with_a_new_id() {
     assert_ne!(id, a);
     assert_eq!(id.item(), a.item());
     assert_eq!(q.requeue(id), Err(TxqError::NotPending));
-    q.mark_sent(id).unwrap();
+    q.mark_sent(id, 0).unwrap();
     assert_eq!(q.confirm(a), Err(TxqError::Stale));
     assert_eq!(q.confirm(id).unwrap().0, 1);
 }
@@ -218,7 +218,7 @@ fn expire_drops_only_old_queued_frames() {
     q.push(Ac::Be, 4, meta(0, 0, 0)).unwrap();
     // Frame 4 is with the chip: not expired.
     let id = q.next_to_send_where(|ac, _| ac == Ac::Be).unwrap().0;
-    q.mark_sent(id).unwrap();
+    q.mark_sent(id, 0).unwrap();
     let mut out = Vec::new();
     let n = q.expire(6_000_000, &DEFAULT_TTL_US, |ac, f, _| out.push((ac, f)));
     assert_eq!(n, 2);
@@ -310,7 +310,7 @@ fn stop_and_wake_with_hysteresis() {
     assert!(!q.is_stopped(Ac::Vo));
     flows.clear();
     for (n, id) in (0u32..).zip(ids) {
-        q.mark_sent(id).unwrap();
+        q.mark_sent(id, 0).unwrap();
         q.confirm(id).unwrap();
         if let Some(f) = q.flow_update(Ac::Be) {
             flows.push((n, f));
@@ -366,7 +366,7 @@ fn round_trip_through_the_chip_model() {
                 ..TxRequest::default()
             };
             h.data.frames.push_back(encode(&req, m.if_id));
-            q.mark_sent(id).unwrap();
+            q.mark_sent(id, 0).unwrap();
         }
         assert!(h.run().is_none());
         for c in std::mem::take(&mut h.ev.tx_confirms) {
@@ -471,7 +471,7 @@ proptest! {
                 Op::Send => {
                     if let Some((id, f, _)) = q.next_to_send() {
                         let f = *f;
-                        q.mark_sent(id).unwrap();
+                        q.mark_sent(id, 0).unwrap();
                         pending.push((id, f));
                     } else {
                         prop_assert!(!q.has_queued());
@@ -565,4 +565,30 @@ proptest! {
         prop_assert!(inside.is_empty());
         prop_assert_eq!(returned.len(), accepted);
     }
+}
+
+/// A frame whose confirm never comes is found: the deadline follows the oldest pending
+/// frame, moves on when it is confirmed, and is gone with nothing pending.
+#[test]
+fn confirm_deadline_follows_the_oldest_pending_frame() {
+    let mut q = queues(8);
+    assert_eq!(q.confirm_deadline(), None);
+    let a = q.push(Ac::Be, 1u32, meta(0, 0, 0)).unwrap();
+    let b = q.push(Ac::Vo, 2u32, meta(0, 0, 0)).unwrap();
+    assert_eq!(
+        q.confirm_deadline(),
+        None,
+        "queued frames are not the chip's yet"
+    );
+    q.mark_sent(a, 1_000).unwrap();
+    q.mark_sent(b, 2_000).unwrap();
+    assert_eq!(q.confirm_deadline(), Some(1_000 + PENDING_DEADLINE_US));
+    q.confirm(a).unwrap();
+    assert_eq!(q.confirm_deadline(), Some(2_000 + PENDING_DEADLINE_US));
+    q.requeue(b).unwrap();
+    assert_eq!(
+        q.confirm_deadline(),
+        None,
+        "a requeued frame is queued again"
+    );
 }
