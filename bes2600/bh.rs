@@ -164,8 +164,8 @@ const IDLE_POLL: Delta = Delta::from_secs(1);
 /// Poll interval while waiting for a confirm or the startup indication (an interrupt ends the
 /// wait earlier).
 const SHORT_POLL: Delta = Delta::from_millis(20);
-/// Polls of the status register for MCU_READY before activating WiFi (chip-bus-firmware-bh.md
-/// §7.3 step 2; the vendor polls without limit).
+/// Polls of the status register for MCU_READY before activating WiFi (docs/chip-protocol.md,
+/// "Subsystem handshake"; the vendor polls without limit).
 const MCU_READY_POLLS: u32 = 100;
 /// Interval of those polls.
 const MCU_READY_POLL: Delta = Delta::from_millis(10);
@@ -173,11 +173,12 @@ const MCU_READY_POLL: Delta = Delta::from_millis(10);
 const ROM_READY_POLLS: u32 = 100;
 /// Interval of those polls.
 const ROM_READY_POLL: Delta = Delta::from_millis(10);
-/// WIFI_ACTIVE doorbell attempts (§7.3 step 3).
+/// WIFI_ACTIVE doorbell attempts (docs/chip-protocol.md, "Subsystem handshake").
 const ACTIVATE_TRIES: u32 = 201;
 /// Interval between them.
 const ACTIVATE_POLL: Delta = Delta::from_millis(25);
-/// Time the firmware has for its startup indication after activation (§6.8 step 3).
+/// Time the firmware has for its startup indication after activation (docs/chip-protocol.md,
+/// "Starting the WiFi firmware").
 const STARTUP_TIMEOUT_US: u64 = 10_000_000;
 /// Time an own command (bring-up configuration) may take: the engine's command timeout,
 /// which fails it first, and a margin.
@@ -986,7 +987,8 @@ impl BhThread {
     }
 
     /// Boots the chip: firmware download, WiFi activation, startup indication, configuration
-    /// (chip-bus-firmware-bh.md §6.6–§6.8, §7.3, §4.4).
+    /// (docs/chip-protocol.md, "The boot flow", "Subsystem handshake", "Starting the WiFi
+    /// firmware").
     fn boot(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
         let report = {
             // `true` when the interrupt (or another wake) came; `false` on timeout or stop.
@@ -1013,8 +1015,8 @@ impl BhThread {
         self.configure(ctx)
     }
 
-    /// The WiFi-active handshake (§7.3): MCU_READY, then the WIFI_ACTIVE doorbell until
-    /// WIFI_READY.
+    /// The WiFi-active handshake (docs/chip-protocol.md, "Subsystem handshake"): MCU_READY, then
+    /// the WIFI_ACTIVE doorbell until WIFI_READY.
     fn activate(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
         let mut status = 0;
         for _ in 0..MCU_READY_POLLS {
@@ -1060,7 +1062,8 @@ impl BhThread {
         host.read_u8(reg::SLAVE_STATUS)
     }
 
-    /// Runs passes until the startup indication was accepted (§6.8 step 3).
+    /// Runs passes until the startup indication was accepted (docs/chip-protocol.md, "Starting
+    /// the WiFi firmware").
     fn wait_startup(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
         let deadline = self.clock.now_us().saturating_add(STARTUP_TIMEOUT_US);
         loop {
@@ -1086,8 +1089,8 @@ impl BhThread {
     }
 
     /// The bring-up configuration: multi-TX confirm (MIB 0x1024 = 1) on interfaces 0 and 1
-    /// (§4.4, §6.8 step 4), read back on interface 0 as the MIB round trip, and the MAC
-    /// address: the device node's, else the chip's (MIB 0x0000), else the derived one.
+    /// (docs/chip-protocol.md, "Flow control"), read back on interface 0 as the MIB round trip, and
+    /// the MAC address: the device node's, else the chip's (MIB 0x0000), else the derived one.
     fn configure(&mut self, ctx: &Context<'_>) -> Result<(), Input> {
         let mut multi_tx = [None, None];
         let mut check = None;

@@ -20,7 +20,8 @@
 //! - the wake-up and power GPIOs (`wakeup-gpios`, `reset-gpios`, `powerup-gpios`) and
 //!   regulators are not used: the 7.3 kernel crate has no GPIO consumer API, the PineTab2
 //!   wires no power GPIO, and the polarity of its wake line is unknown
-//!   (chip-bus-firmware-bh.md §7.2). The chip is never put to sleep (docs/bh.md).
+//!   (docs/chip-protocol.md, "Wake line and sleep"). The chip is never put to sleep
+//!   (docs/bh.md, "Chip wake and sleep").
 
 use kernel::{
     device::{

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Firmware boot: everything that runs on the chip's boot ROM before the WiFi firmware is up
-//! (chip-bus-firmware-bh.md §6).
+//! (docs/chip-protocol.md, "Boot").
 //!
 //! Probe requests the files ([`FirmwareFiles::request`]); the BH thread then boots the chip with
 //! [`boot_to_firmware`], keeping the DPD calibration data in a [`DpdCache`] for later boots of

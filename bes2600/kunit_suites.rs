@@ -13,7 +13,7 @@ mod sdio_ids {
         VENDOR_BESTECHNIC, //
     };
 
-    /// The id table entry is the chip's WLAN function (chip-bus-firmware-bh.md §1.1).
+    /// The id table entry is the chip's WLAN function (docs/chip-protocol.md, "SDIO identity").
     #[test]
     fn id_table_entry_is_the_wlan_function() {
         let id = DeviceId::new(VENDOR_BESTECHNIC, DEVICE_BES2600);
@@ -376,8 +376,8 @@ mod bh_glue {
     use crate::engine::bus::BusError;
     use crate::protocol::sdio_framing::reg;
 
-    /// Every error the SDIO core returns maps to the engine's kind (chip-bus-firmware-bh.md
-    /// §2.2: R5 ERROR, FUNCTION_NUMBER and OUT_OF_RANGE are -EIO, -EINVAL, -ERANGE).
+    /// Every error the SDIO core returns maps to the engine's kind (docs/chip-protocol.md,
+    /// "The data port": R5 ERROR, FUNCTION_NUMBER and OUT_OF_RANGE are -EIO, -EINVAL, -ERANGE).
     #[test]
     fn errno_mapping() {
         assert_eq!(bus_error(EIO), BusError::Io);

@@ -212,7 +212,7 @@ impl mac::Ops for Bes2600Ops {
 
     fn ampdu_action(_hw: &Hw<Self>, _vif: &Vif, params: &AmpduParams) -> Result<AmpduResponse> {
         // The firmware aggregates on its own and answers ADDBA itself; mac80211 reorders
-        // received aggregates (§5.13).
+        // received aggregates (docs/chip-protocol.md, "Block ack").
         match params.action() {
             Some(AmpduAction::RxStart | AmpduAction::RxStop) => Ok(AmpduResponse::Done),
             _ => Err(EOPNOTSUPP),

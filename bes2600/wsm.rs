@@ -2,11 +2,11 @@
 
 //! The WSM command channel: one command at a time from process context, through the BH.
 //!
-//! A caller encodes a typed request ([`Request`], on top of [`crate::protocol::msg`]), puts it
-//! into the ONE command slot ([`Channel`]), wakes the BH and sleeps until the BH has sent it and
-//! received its confirm (chip-wsm-mac80211.md §2.1). The slot is a short mutex around a small
-//! state machine; only one command is ever outstanding, and a second caller waits for the slot
-//! to become free.
+//! A caller encodes a typed request ([`Request`], on top of [`crate::protocol::msg`]), puts it into
+//! the ONE command slot ([`Channel`]), wakes the BH and sleeps until the BH has sent it and
+//! received its confirm (docs/chip-protocol.md, "Commands and confirms"). The slot is a short mutex
+//! around a small state machine; only one command is ever outstanding, and a second caller waits
+//! for the slot to become free.
 //!
 //! ```text
 //!   caller                         slot                              BH thread

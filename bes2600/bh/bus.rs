@@ -43,8 +43,8 @@ use crate::protocol::{
     sdio_ids::WLAN_FUNCTION,
 };
 
-/// Maps an SDIO core error to the engine's [`BusError`] (chip-bus-firmware-bh.md §2.2: the
-/// R5 flags ERROR, FUNCTION_NUMBER and OUT_OF_RANGE arrive as -EIO, -EINVAL and -ERANGE).
+/// Maps an SDIO core error to the engine's [`BusError`] (docs/chip-protocol.md, "The data port":
+/// the R5 flags ERROR, FUNCTION_NUMBER and OUT_OF_RANGE arrive as -EIO, -EINVAL and -ERANGE).
 pub(crate) fn bus_error(e: Error) -> BusError {
     if e == ETIMEDOUT {
         BusError::Timeout

@@ -2,12 +2,12 @@
 
 //! The bus seam: what the bottom half needs from the SDIO bus, and a clock.
 //!
-//! Everything the BH does on the wire (fact sheet "bus" §2–§4) is a CMD52 access to a
-//! function-1 register or one CMD53 on the data port, whose address field carries the
-//! transfer length and a toggle bit rather than an address ([`Cmd53`],
-//! [`crate::protocol::sdio_framing::DataAddress`]). [`Bus`] is exactly that and nothing
-//! else; the kernel shell implements it over `FunctionIo` with the host claimed, the tests
-//! over the chip model.
+//! Everything the BH does on the wire (docs/chip-protocol.md, "The SDIO bus") is a CMD52 access to
+//! a function-1 register or one CMD53 on the data port, whose address field carries the transfer
+//! length and a toggle bit rather than an address ([`Cmd53`],
+//! [`crate::protocol::sdio_framing::DataAddress`]). [`Bus`] is exactly that and nothing else; the
+//! kernel shell implements it over `FunctionIo` with the host claimed, the tests over the chip
+//! model.
 //!
 //! The bus owns its DMA-able buffers and lends them: an RX batch is read into the bus's RX
 //! buffer and handed back as a slice ([`Bus::read_data`]); a TX batch is built directly in
@@ -27,7 +27,7 @@ use crate::protocol::sdio_framing::{
 /// A failed operation had no effect on the chip: a failed CMD53 write was not delivered, a
 /// failed CMD53 read did not consume the batch, a failed CMD52 neither stored nor read (the
 /// virtual SDIO host's contract, `tests/vsdio/ABI.md`, and what the vendor's retries assume,
-/// fact sheet "bus" §2.3, §4.2).
+/// docs/chip-protocol.md, "The data port", "Toggles").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BusError {
     /// The transfer failed (-EIO, an R5 error flag).
@@ -108,7 +108,7 @@ pub const fn transfer_len(cmd: &Cmd53) -> usize {
 }
 
 /// Rings the doorbell: the high byte to 0x121 first, then the low byte to 0x120, which
-/// triggers the device (fact sheet "bus" §2.1). The ring bit is always set.
+/// triggers the device (docs/chip-protocol.md, "Registers"). The ring bit is always set.
 pub fn ring<B: Bus + ?Sized>(bus: &mut B, bits: u16) -> Result<(), BusError> {
     for (reg, value) in Doorbell::ring(bits).writes() {
         bus.write_reg(reg, value)?;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The command channel's pure part (fact sheet "WSM" §2.1, §2.2; "bus" §8.4, §8.5).
+//! The command channel's pure part (docs/chip-protocol.md, "Commands and confirms",
+//! "Timeouts").
 //!
 //! Only one WSM command may be outstanding. Its life:
 //!
@@ -28,7 +29,7 @@ use crate::protocol::wsm_header::{
 };
 
 /// Default time a command may wait for its confirm: the vendor's per-wait
-/// `WSM_CMD_TIMEOUT` of 6 s (fact sheet "bus" §8.5).
+/// `WSM_CMD_TIMEOUT` of 6 s (docs/chip-protocol.md, "Timeouts").
 pub const DEFAULT_TIMEOUT_US: u64 = 6_000_000;
 
 /// The command that was sent and awaits its confirm.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The bottom half's decisions as plain `core` Rust: what one BH pass does with the bus, the
-//! command channel and the recovery state machine (design.md, "thin kernel shell, testable
-//! core").
+//! command channel and the recovery state machine (docs/architecture.md, "The data path": what
+//! decides lives here, the kernel side waits, wakes and calls it).
 //!
 //! The engine is written against a small [`bus::Bus`] trait (CMD52 registers and the CMD53
 //! data port of function 1) and a [`bus::Clock`], so the same source runs in the kernel

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One pass of the bottom half (fact sheet "bus" §3, §4, §8; "WSM" §1.2, §2).
+//! One pass of the bottom half (docs/bh.md, "The loop"; the wire side in docs/chip-protocol.md,
+//! "The SDIO bus", "Sequence numbers", "Commands and confirms").
 //!
 //! [`Bh`] is the state the BH thread owns: flow control (buffers in use, sequence numbers,
 //! the outstanding command as far as buffer accounting goes), the three bus toggles, the
@@ -92,7 +93,7 @@ use crate::protocol::{
 };
 
 /// Default watchdog on outstanding buffers: the vendor's 3 s per-channel monitor timer
-/// (fact sheet "WSM" §2.2).
+/// (docs/chip-protocol.md, "Timeouts").
 pub const DEFAULT_CONFIRM_TIMEOUT_US: u64 = 3_000_000;
 
 /// Where the pass takes host→device messages from: the shell's command slot, or its data
@@ -151,15 +152,16 @@ pub struct Config {
     /// TX batches written per pass at most (then the report says `more`).
     pub max_tx_batches: u32,
     /// Immediate re-polls of register 0x001 when it reads 0 but register 0x000 says "maybe
-    /// more" (the vendor polls up to 6 times in all, fact sheet "bus" §3.2).
+    /// more" (the vendor polls up to 6 times in all, docs/chip-protocol.md, "RX: when to
+    /// read").
     pub empty_polls: u32,
     /// Passes in a row whose bus transfer failed before the link is declared dead (the
     /// vendor retries a CRC error 10 times).
     pub bus_retries: u32,
-    /// Treat a length-register value with the unexpected toggle as a chip violation unless
-    /// it is the leftover of the batch read last (the register keeps its last value, fact
-    /// sheet "bus" §3.2 "remain"). Off: every such value is taken as stale, as the vendor
-    /// does.
+    /// Treat a length-register value with the unexpected toggle as a chip violation unless it is
+    /// the leftover of the batch read last (the register keeps its last value, the vendor's
+    /// "remain", docs/chip-protocol.md, "RX: when to read"). Off: every such value is taken as
+    /// stale, as the vendor does.
     pub strict_length_toggle: bool,
 }
 
@@ -484,9 +486,9 @@ impl Bh {
         }
     }
 
-    /// Back to the [`Self::new`] state after the chip was reset and WiFi activated again
-    /// (toggles and sequence numbers restart at 0, fact sheet "bus" §2.3, §5.2). Returns the
-    /// command that was outstanding, whose caller must be failed. The totals are kept.
+    /// Back to the [`Self::new`] state after the chip was reset and WiFi activated again (toggles
+    /// and sequence numbers restart at 0, docs/chip-protocol.md, "Toggles", "Sequence numbers").
+    /// Returns the command that was outstanding, whose caller must be failed. The totals are kept.
     pub fn reset(&mut self) -> Option<Outstanding> {
         let o = self.cmd.abandon();
         let totals = self.totals;
@@ -676,8 +678,8 @@ impl Bh {
         Ok(true)
     }
 
-    /// Reads the length register (fact sheet "bus" §3.2): the length of a fresh batch, or
-    /// `None` when nothing new is pending.
+    /// Reads the length register (docs/chip-protocol.md, "RX: when to read"): the length of a fresh
+    /// batch, or `None` when nothing new is pending.
     fn poll_length<B>(&mut self, bus: &mut B, r: &mut PassReport) -> Result<Option<usize>, Stop>
     where
         B: Bus + ?Sized,
@@ -976,8 +978,9 @@ fn check_data(m: &[u8], b: &TxBatchBuilder<'_>) -> Result<u8, Refusal> {
         }));
     }
     check_interface(h).map_err(Refusal::Reject)?;
-    // The confirm finds the interface through the packet id (fact sheet "WSM" §2.3); a
-    // frame whose packet id names another interface would corrupt the per-interface count.
+    // The confirm finds the interface through the packet id (docs/chip-protocol.md,
+    // "Flow control"); a frame whose packet id names another interface would corrupt the
+    // per-interface count.
     let (_, req) = msg::decode::<TxRequest<'_>>(m).map_err(Refusal::Reject)?;
     if req.packet_id.if_id() != h.if_id() {
         return Err(Refusal::Reject(Error::InvalidField {

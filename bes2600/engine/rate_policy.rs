@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Rates: the band tables, mac80211 rate tables → WSM TX rate-retry policies, the cache of
-//! the chip's 8 policies, and TX status back to mac80211 (fact sheet "WSM" §3.9, §4,
-//! §5.5, §5.7).
+//! the chip's 8 policies, and TX status back to mac80211 (docs/chip-protocol.md, "Rate policies",
+//! "Rates and bands", "Rate tables from mac80211", "TX status").
 //!
 //! mac80211 gives up to four rates per frame ([`RateTable`]), each a bitrate index into
 //! the band's table (or an HT MCS) and a try count. The chip instead takes a *policy*: a
 //! try count per WSM rate index (24 nibbles, MIB 0x1016), walked from the highest rate not
-//! above the request's maximum rate downward (fact sheet §3.9, uncertain; the chip model
-//! walks it that way). [`build_policy`] turns a table into such a policy:
+//! above the request's maximum rate downward (docs/chip-protocol.md, "Rate policies": open;
+//! the chip model walks it that way). [`build_policy`] turns a table into such a policy:
 //!
 //! * entries after the first unused one (`idx < 0`) are ignored;
 //! * consecutive entries with the same rate are merged, and the table is cut at the first
@@ -31,7 +31,7 @@
 //! entry, a new one takes the least recently released free entry and must be uploaded
 //! ([`PolicyCache::encode_upload`], then [`PolicyCache::upload_done`] with its token); a
 //! full cache is [`CacheFull`] and the caller stops the mac80211 queues until a frame's
-//! [`PolicyCache::release`] frees an entry (fact sheet §7.5).
+//! [`PolicyCache::release`] frees an entry (docs/chip-protocol.md, "Rate tables from mac80211").
 
 use core::fmt;
 
@@ -75,7 +75,7 @@ pub const fn lowest_rate(band: Band) -> u8 {
     }
 }
 
-/// WSM rate indices (fact sheet §4).
+/// WSM rate indices (docs/chip-protocol.md, "Rates and bands").
 pub mod wsm_rate {
     /// 1 Mbps DSSS.
     pub const DSSS_1: u8 = 0;
@@ -691,8 +691,8 @@ impl PolicyCache {
     }
 }
 
-/// Total tries of a frame as mac80211 wants them (fact sheet §5.7): acked → ack failures
-/// + 1; not acked → ack failures, + 1 if non-zero.
+/// Total tries of a frame as mac80211 wants them (docs/chip-protocol.md, "TX status"): acked → ack
+/// failures + 1; not acked → ack failures, + 1 if non-zero.
 pub fn total_tries(ack_failures: u8, acked: bool) -> u8 {
     if acked || ack_failures != 0 {
         ack_failures.saturating_add(1)

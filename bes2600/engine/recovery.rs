@@ -3,9 +3,9 @@
 //! The recovery state machine, as pure logic driven by the clock.
 //!
 //! The vendor driver has no recovery: a fatal BH error schedules a "force close" that takes
-//! WiFi down until user space re-opens it (fact sheet "bus" §8.6, bug §9.18). This machine
-//! decides instead when to reset the chip, download the firmware again and restore the
-//! configuration, with a retry budget and exponential backoff, and when to give up.
+//! WiFi down until user space re-opens it (docs/chip-protocol.md, "When the vendor driver gives
+//! up"). This machine decides instead when to reset the chip, download the firmware again and
+//! restore the configuration, with a retry budget and exponential backoff, and when to give up.
 //!
 //! ```text
 //!  Booting ──BootOk──▶ Running ──failure──▶ Backoff ──backoff elapsed──▶ Restarting
@@ -169,7 +169,7 @@ pub struct Policy {
     /// Longest backoff.
     pub backoff_max_us: u64,
     /// Time a boot or restart may take until the firmware is up (the vendor waits 10 s for
-    /// the startup indication, fact sheet "bus" §8.5).
+    /// the startup indication, docs/chip-protocol.md, "Timeouts").
     pub boot_timeout_us: u64,
     /// Running this long forgives the attempts made so far.
     pub stable_us: u64,

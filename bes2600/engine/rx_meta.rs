@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! From a 0x0804 receive indication to what mac80211's RX status needs (fact sheet "WSM"
-//! §3.10, §4, §5.8): band and frequency, signal, rate, the crypto flags and how many
-//! bytes of security header and trailer the driver itself removes.
+//! From a 0x0804 receive indication to what mac80211's RX status needs (docs/chip-protocol.md,
+//! "RX indication", "Rates and bands", "RX status"): band and frequency, signal, rate, the crypto
+//! flags and how many bytes of security header and trailer the driver itself removes.
 //!
 //! [`rx_meta`] judges one indication. Every `Err` means "drop the frame"; the
 //! [`RxError`] says why, for counters and logs ([`RxError::is_violation`] separates chip
@@ -48,9 +48,9 @@ use crate::protocol::msg::{
 /// 2.4 GHz channel numbers.
 pub const CHANNELS_2GHZ: [u16; 14] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 
-/// 5 GHz channel numbers the chip supports (fact sheet §4), 184–196 being the 4.9 GHz
-/// Japanese channels. The vendor's 200–216 are left out: the kernel's channel numbering
-/// puts them at 6000–6080 MHz, outside any band the chip has (§8.3 #12).
+/// 5 GHz channel numbers the chip supports (docs/chip-protocol.md, "Rates and bands"), 184–196
+/// being the 4.9 GHz Japanese channels. The vendor's 200–216 are left out: the kernel's channel
+/// numbering puts them at 6000–6080 MHz, outside any band the chip has.
 pub const CHANNELS_5GHZ: [u16; 32] = [
     34, 36, 38, 40, 42, 44, 46, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132,
     136, 140, 149, 153, 157, 161, 165, 184, 188, 192, 196,
@@ -229,7 +229,7 @@ impl fmt::Display for RxError {
     }
 }
 
-/// The mac80211 rate of a WSM rate index received in `band` (fact sheet §5.8).
+/// The mac80211 rate of a WSM rate index received in `band` (docs/chip-protocol.md, "RX status").
 pub fn rx_rate(band: Band, wsm: u8) -> Option<RxRate> {
     if (wsm_rate::MCS_0..=wsm_rate::MCS_7).contains(&wsm) {
         return Some(RxRate::Ht(wsm - wsm_rate::MCS_0));

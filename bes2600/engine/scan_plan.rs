@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A hardware scan request → the 0x0007 start-scan requests that carry it out (fact sheet
-//! "WSM" §3.6, §5.14).
+//! A hardware scan request → the 0x0007 start-scan requests that carry it out
+//! (docs/chip-protocol.md, "Scan", "Scanning").
 //!
 //! The chip scans one band per request, at most 48 channels, with one probe count for all
 //! of them, so [`ScanPlan`] cuts the channel list, in order, into batches of consecutive
@@ -11,7 +11,7 @@
 //! * type foreground, or background with the "forced background" flag when an interface
 //!   is joined (or the caller forces it, e.g. during BSS loss); the BES "MAC instance 1"
 //!   flag when scanning for interface 1 (kept also when joined, where the vendor drops it
-//!   (a bug?, fact sheet §5.14));
+//!   (a bug?, docs/chip-protocol.md, "Scanning"));
 //! * probes at 1 Mbps (6 Mbps on 5 GHz, or when CCK must not be used);
 //! * 2 probe requests per SSID per channel on active channels, 0 on passive ones and when
 //!   no SSID is given (a passive scan); at most 2 SSIDs, an empty one meaning "any";

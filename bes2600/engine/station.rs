@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Station-mode decisions that do not need the kernel: what mac80211's view of a BSS, its
-//! rates, EDCA parameters and keys become in WSM terms (chip-wsm-mac80211.md §3.4, §3.5, §4,
-//! §5.4, §5.6, §6.1).
+//! rates, EDCA parameters and keys become in WSM terms (docs/chip-protocol.md, "Join, reset and BSS
+//! parameters", "Keys", "Rates and bands", "Hardware crypto", "Queues and EDCA", "A station's
+//! connection, message by message").
 //!
 //! The kernel side (`bes2600/mac80211/`) reads mac80211's structures and calls these
 //! functions; they check everything they are given, so a key of the wrong length or a rate
@@ -42,7 +43,7 @@ impl Band {
     /// The WSM rate indices of the band's legacy bitrates, in the order of the driver's
     /// bitrate table (mac80211 rate index `i` is WSM rate `legacy_rates()[i]`): 2.4 GHz has
     /// the four DSSS/CCK rates (WSM 0..=3) and the eight OFDM rates (6..=13), 5 GHz the OFDM
-    /// rates only (§4).
+    /// rates only ("Rates and bands").
     pub const fn legacy_rates(self) -> &'static [u8] {
         match self {
             Band::Ghz2 => &[0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13],
@@ -50,8 +51,9 @@ impl Band {
         }
     }
 
-    /// The basic rate set the vendor joins with when the BSS announces none the chip knows:
-    /// 1, 2 and 5.5 Mbit/s on 2.4 GHz, 6 Mbit/s on 5 GHz (§3.4), as WSM rate bitmaps.
+    /// The basic rate set the vendor joins with when the BSS announces none the chip knows: 1, 2
+    /// and 5.5 Mbit/s on 2.4 GHz, 6 Mbit/s on 5 GHz ("Join, reset and BSS parameters"), as WSM rate
+    /// bitmaps.
     pub const fn default_basic_rates(self) -> u32 {
         match self {
             Band::Ghz2 => 0x7,
@@ -60,10 +62,11 @@ impl Band {
     }
 }
 
-/// The first WSM rate index of the HT MCS rates (MCS 0 is WSM rate 14, §4).
+/// The first WSM rate index of the HT MCS rates (MCS 0 is WSM rate 14, "Rates and bands").
 pub const WSM_RATE_MCS0: u8 = 14;
 
-/// How many beacons the firmware may miss before it reports the BSS lost (§3.4).
+/// How many beacons the firmware may miss before it reports the BSS lost ("Join, reset and BSS
+/// parameters").
 pub const BEACON_LOST_COUNT: u8 = 50;
 
 /// What can be wrong with a request from mac80211.
@@ -138,8 +141,8 @@ pub struct JoinTarget<'a> {
     pub ssid: &'a [u8],
 }
 
-/// The 0x000B join request for `t` (§3.4, §6.1 step 6): an infrastructure join that probes
-/// the BSS, on interface 0's MAC instance.
+/// The 0x000B join request for `t` ("Join, reset and BSS parameters"): an infrastructure join that
+/// probes the BSS, on interface 0's MAC instance.
 pub fn join_request(t: &JoinTarget<'_>) -> Result<Join, StationError> {
     if !valid_channel(t.band, t.channel) {
         return Err(StationError::Channel(t.channel));
@@ -172,8 +175,8 @@ pub fn join_request(t: &JoinTarget<'_>) -> Result<Join, StationError> {
     })
 }
 
-/// The 0x0011 BSS parameters after association (§3.4, §6.1 step 7): the AID, the AP's
-/// legacy rates (mac80211 bitrate indices of `band`) and its HT MCS 0..7 receive mask.
+/// The 0x0011 BSS parameters after association ("Join, reset and BSS parameters"): the AID, the
+/// AP's legacy rates (mac80211 bitrate indices of `band`) and its HT MCS 0..7 receive mask.
 pub fn bss_params(
     band: Band,
     aid: u16,
@@ -189,7 +192,7 @@ pub fn bss_params(
     })
 }
 
-/// The receive lifetime the vendor programs for every AC (§5.6).
+/// The receive lifetime the vendor programs for every AC ("Queues and EDCA").
 pub const EDCA_RX_LIFETIME: u32 = 200;
 
 /// mac80211's EDCA parameters of one AC (TXOP in 32 µs units) as the chip takes them.
@@ -203,7 +206,7 @@ pub fn edca_ac(aifs: u8, cw_min: u16, cw_max: u16, txop_32us: u16) -> EdcaAc {
     }
 }
 
-/// The default EDCA parameters (§5.6), mac80211 AC order (VO, VI, BE, BK).
+/// The default EDCA parameters ("Queues and EDCA"), mac80211 AC order (VO, VI, BE, BK).
 pub fn default_edca() -> [EdcaAc; 4] {
     let us = |aifs, cw_min, cw_max, txop_us: u16| EdcaAc {
         cw_min,
@@ -235,7 +238,8 @@ pub mod cipher {
 }
 
 /// How a key the chip handles changes the frames the driver passes: bytes mac80211 must leave
-/// for the IV after the header and for the ICV/MIC at the end (the firmware fills them, §5.4).
+/// for the IV after the header and for the ICV/MIC at the end (the firmware fills them,
+/// "Hardware crypto").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyLayout {
     /// IV bytes after the 802.11 header.
@@ -259,7 +263,7 @@ pub struct KeyRequest<'a> {
     pub peer: MacAddr,
 }
 
-/// The WSM key for `req` in station mode (§3.5) and what it changes in the frames.
+/// The WSM key for `req` in station mode ("Keys") and what it changes in the frames.
 pub fn wsm_key(req: &KeyRequest<'_>) -> Result<(Key, KeyLayout), StationError> {
     let bad_len = || StationError::KeyLength {
         cipher: req.cipher,
@@ -310,7 +314,7 @@ pub fn wsm_key(req: &KeyRequest<'_>) -> Result<(Key, KeyLayout), StationError> {
             }
             let tk = arr16(req.key)?;
             // mac80211's TKIP key: TK, then the authenticator's TX MIC key, then its RX MIC
-            // key; a station receives with the RX half and sends with the TX half (§3.5).
+            // key; a station receives with the RX half and sends with the TX half ("Keys").
             let tx_mic = arr8(req.key, 16)?;
             let rx_mic = arr8(req.key, 24)?;
             let k = if req.pairwise {
@@ -384,7 +388,7 @@ pub fn wsm_key(req: &KeyRequest<'_>) -> Result<(Key, KeyLayout), StationError> {
     })
 }
 
-/// Entries of the firmware's key table (0..=10, §5.4).
+/// Entries of the firmware's key table (0..=10, "Keys").
 pub const KEY_ENTRIES: u8 = crate::protocol::msg::key::MAX_ENTRY_INDEX + 1;
 
 /// Which entries of the firmware's key table are in use.
@@ -422,7 +426,7 @@ impl KeyTable {
 }
 
 /// The AC of mac80211 queue `ac` (0 VO, 1 VI, 2 BE, 3 BK) as the WSM queue id of TX requests
-/// and 0x0012 (§5.6: VO 3, VI 2, BE 0, BK 1); `None` beyond 3.
+/// and 0x0012 ("Queues and EDCA": VO 3, VI 2, BE 0, BK 1); `None` beyond 3.
 pub const fn wsm_queue(ac: u8) -> Option<u8> {
     match ac {
         0 => Some(3),

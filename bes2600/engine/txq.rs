@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The driver's TX queues (fact sheet "WSM" §5.6, §7): one per access category, each a
-//! fixed pool of slots, owned by the BH thread.
+//! The driver's TX queues (docs/chip-protocol.md, "TX queues", "Queues and EDCA"): one per
+//! access category, each a fixed pool of slots, owned by the BH thread.
 //!
-//! A frame is *queued* by [`TxQueues::push`], which hands out its [`PacketId`] (fact sheet
-//! §7.2: slot index, slot generation, queue, interface, link, queue generation). The BH
-//! picks the next frame with [`TxQueues::next_to_send`] (§7.3: the AC with the best EDCA
-//! score, oldest frame first), copies it into a TX batch and marks it *pending* with
-//! [`TxQueues::mark_sent`]; the chip's TX confirm gives it back through
-//! [`TxQueues::confirm`], or sends it to the front of its queue again with
-//! [`TxQueues::requeue`] (§7.4). [`TxQueues::expire`] drops frames that waited longer than
-//! their AC's lifetime and [`TxQueues::drain`] hands back everything (stop, reset).
+//! A frame is *queued* by [`TxQueues::push`], which hands out its [`PacketId`] ("TX queues":
+//! slot index, slot generation, queue, interface, link, queue generation). The BH picks the
+//! next frame with [`TxQueues::next_to_send`] (the AC with the best EDCA score, oldest frame
+//! first), copies it into a TX batch and marks it *pending* with [`TxQueues::mark_sent`]; the
+//! chip's TX confirm gives it back through [`TxQueues::confirm`], or sends it to the front of
+//! its queue again with [`TxQueues::requeue`]. [`TxQueues::expire`] drops frames that waited
+//! longer than their AC's lifetime and [`TxQueues::drain`] hands back everything (stop, reset).
 //!
 //! Every frame pushed comes back exactly once: from `confirm`, `remove`, `expire`,
 //! `drain` or `drain_where`. The packet id of a TX confirm is chip input: an id whose
@@ -24,7 +23,7 @@
 //! about 20 KiB of a 4 × 128 pool are never built on the kernel stack. Nothing here
 //! allocates.
 //!
-//! mac80211 flow control (§7.5): [`TxQueues::flow_update`] says when an AC's mac80211
+//! mac80211 flow control ("TX queues"): [`TxQueues::flow_update`] says when an AC's mac80211
 //! queue must be stopped (occupancy, queued + pending, reached [`Thresholds::stop`]) and
 //! when it may be woken again (down to [`Thresholds::wake`]).
 
@@ -107,7 +106,7 @@ impl Ac {
         }
     }
 
-    /// The default EDCA parameters (fact sheet §5.6).
+    /// The default EDCA parameters (docs/chip-protocol.md, "Queues and EDCA").
     pub const fn default_edca(self) -> Edca {
         match self {
             Ac::Vo => Edca::new(2, 3, 7),
@@ -176,11 +175,10 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    /// The vendor's thresholds (fact sheet §7.5): throttles 15 + 15 (63 + 63 with `ht`),
-    /// stop at their sum + 2 − (CPUs − 1), wake at half the sum + 2. The stop point is
-    /// kept at least one slot per CPU below `capacity`, so a frame mac80211 hands over
-    /// while the stop is on its way still fits (the vendor's HT setting leaves no room on
-    /// one CPU).
+    /// The vendor's thresholds (docs/chip-protocol.md, "TX queues"): throttles 15 + 15 (63 + 63
+    /// with `ht`), stop at their sum + 2 − (CPUs − 1), wake at half the sum + 2. The stop point is
+    /// kept at least one slot per CPU below `capacity`, so a frame mac80211 hands over while the
+    /// stop is on its way still fits (the vendor's HT setting leaves no room on one CPU).
     pub fn vendor(ht: bool, cpus: usize, capacity: usize) -> Self {
         let base: usize = if ht { 63 + 63 + 2 } else { 15 + 15 + 2 };
         let cpus = cpus.max(1);
@@ -552,11 +550,11 @@ where
     /// The next frame to send among those `eligible` accepts (e.g. links not asleep,
     /// interfaces not locked), without taking it: copy it, then [`Self::mark_sent`].
     ///
-    /// The AC is chosen as the vendor does (fact sheet §7.3): each AC with an eligible
-    /// frame scores ((AIFS + CWmin) << 16) + (CWmax − CWmin) × random16, the lowest wins,
-    /// and BK only goes when no other AC has an eligible frame. Within the AC the oldest
-    /// frame goes first (a requeued frame before all others). With the default EDCA
-    /// parameters this is strict priority VO > VI > BE > BK.
+    /// The AC is chosen as the vendor does (docs/chip-protocol.md, "TX queues"): each AC with an
+    /// eligible frame scores ((AIFS + CWmin) << 16) + (CWmax − CWmin) × random16, the lowest wins,
+    /// and BK only goes when no other AC has an eligible frame. Within the AC the oldest frame goes
+    /// first (a requeued frame before all others). With the default EDCA parameters this is strict
+    /// priority VO > VI > BE > BK.
     pub fn next_to_send_where(
         &mut self,
         mut eligible: impl FnMut(Ac, &TxMeta) -> bool,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One session with the chip's boot ROM (chip-bus-firmware-bh.md §6.3-§6.5): requests over the
-//! SDIO data port, replies announced by the interrupt.
+//! One session with the chip's boot ROM (docs/chip-protocol.md, "Boot-ROM frames",
+//! "Downloading an image"): requests over the SDIO data port, replies announced by the interrupt.
 //!
 //! The protocol (frames, chunking, sequence and reply checks) is
 //! [`crate::protocol::boot_frame::Downloader`]; this file moves its frames. Before the WiFi
@@ -187,10 +187,11 @@ impl<'a> BootRom<'a> {
         })
     }
 
-    /// The largest message the ROM accepts now (registers 0x109-0x10A; 0x108, the buffer
-    /// count, is read first as the vendor does, its value is not meaningful), capped at
-    /// [`MAX_MESSAGE`]. A limit of 0 means the ROM is not ready yet (as right after a card
-    /// reset): it is read again every [`ROM_READY_POLL`], as the vendor meant to (§9.4).
+    /// The largest message the ROM accepts now (registers 0x109-0x10A; 0x108, the buffer count, is
+    /// read first as the vendor does, its value is not meaningful), capped at [`MAX_MESSAGE`]. A
+    /// limit of 0 means the ROM is not ready yet (as right after a card reset): it is read again
+    /// every [`ROM_READY_POLL`], as the vendor meant to (docs/chip-protocol.md,
+    /// "Pitfalls in the vendor driver").
     fn message_limit(&self, what: &str) -> Result<u16> {
         for _ in 0..ROM_READY_POLLS {
             let limit = {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The DPD (digital predistortion) calibration data (chip-bus-firmware-bh.md §6.7): what the
+//! The DPD (digital predistortion) calibration data (docs/chip-protocol.md, "DPD data"): what the
 //! calibration image produces, read back once the status register says so, checked, and kept
 //! in a [`DpdCache`] so that later boots of the binding download it instead of calibrating.
 

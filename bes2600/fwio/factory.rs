@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The factory calibration file (chip-bus-firmware-bh.md §6.9): `bes2600_factory.txt` in the
-//! firmware search path, parsed by [`crate::protocol::calibration`] into the 72-byte blob the
-//! boot writes to 0x2008B000. The file is optional: absent or invalid, one line says so and the
-//! boot goes on without it, as the vendor's does.
+//! The factory calibration file (docs/chip-protocol.md, "Factory calibration file"):
+//! `bes2600_factory.txt` in the firmware search path, parsed by [`crate::protocol::calibration`]
+//! into the 72-byte blob the boot writes to 0x2008B000. The file is optional: absent or invalid,
+//! one line says so and the boot goes on without it, as the vendor's does.
 
 use kernel::{
     device::Device,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The firmware files (chip-bus-firmware-bh.md §6.1, §6.2): requested at probe, checked once,
-//! kept for every boot of the binding.
+//! The firmware files (docs/chip-protocol.md, "Firmware files", "Image files"): requested at probe,
+//! checked once, kept for every boot of the binding.
 
 use core::fmt;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The whole boot, in the vendor's order (chip-bus-firmware-bh.md §6.6):
+//! The whole boot, in the vendor's order (docs/chip-protocol.md, "The boot flow"):
 //!
 //! 1. the two register writes the vendor makes through the loader first (purpose unknown);
 //! 2. the factory calibration blob to 0x2008B000, if the file was there;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The bands the wiphy announces (chip-wsm-mac80211.md §4, §5.3): 2.4 GHz channels 1–14 with
-//! the four DSSS/CCK and eight OFDM rates, 5 GHz with the eight OFDM rates, HT with MCS 0–7
-//! on both. A bitrate's `hw_value` is its WSM rate index, a channel's its number, so what
-//! mac80211 hands back needs no table to be understood by the chip.
+//! The bands the wiphy announces (docs/chip-protocol.md, "Rates and bands"): 2.4 GHz channels 1–14
+//! with the four DSSS/CCK and eight OFDM rates, 5 GHz with the eight OFDM rates, HT with MCS 0–7 on
+//! both. A bitrate's `hw_value` is its WSM rate index, a channel's its number, so what mac80211
+//! hands back needs no table to be understood by the chip.
 //!
 //! The channel lists are the engine's ([`crate::engine::rx_meta`]), the ones received frames
 //! are checked against. The 4.9 GHz channels 184–196 get their real frequencies (4920–4980
@@ -34,7 +34,7 @@ mod ht {
     pub(super) const SGI_20: u16 = 1 << 5;
     /// Maximum A-MSDU length 7935 bytes.
     pub(super) const MAX_AMSDU: u16 = 1 << 11;
-    /// A-MPDU length exponent 2: 32 KiB (§4).
+    /// A-MPDU length exponent 2: 32 KiB ("Rates and bands").
     pub(super) const AMPDU_FACTOR_32K: u8 = 2;
     /// TX MCS set defined.
     pub(super) const MCS_TX_DEFINED: u8 = 1;

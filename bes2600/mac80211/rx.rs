@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The receive path (chip-wsm-mac80211.md §3.10, §5.8): a 0x0804 indication, read by the BH
-//! in its pass, becomes an skb with mac80211's RX status and goes up from the BH thread.
+//! The receive path (docs/chip-protocol.md, "RX indication", "RX status"): a 0x0804 indication,
+//! read by the BH in its pass, becomes an skb with mac80211's RX status and goes up from the BH
+//! thread.
 //!
 //! Everything in the indication is device input: the engine's
 //! [`rx_meta`](crate::engine::rx_meta::rx_meta) checks the channel, the rate index, the
@@ -129,7 +130,7 @@ fn build(msg_bytes: &[u8]) -> Result<(SkBuff, RxStatus), Dropped> {
     let status = RxStatus::new(meta.freq_mhz, band)
         .signal(meta.signal_dbm)
         .flags(flags);
-    // The chip reports neither the width nor the guard interval of an HT frame (§5.8).
+    // The chip reports neither the width nor the guard interval of an HT frame ("RX status").
     let status = match meta.rate {
         RxRate::Legacy(i) => status.legacy_rate(i),
         RxRate::Ht(m) => status.ht_mcs(m, false, false),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Hardware scan (chip-wsm-mac80211.md §3.6, §5.14): mac80211's request becomes same-band
+//! Hardware scan (docs/chip-protocol.md, "Scan", "Scanning"): mac80211's request becomes same-band
 //! batches of WSM 0x0007 scans ([`crate::engine::scan_plan`]), each with the probe-request
 //! template of its band (MIB 0x1002 type 0). The beacons and probe responses the firmware
 //! hears arrive as ordinary received frames ([`super::rx`]), which is how mac80211 learns the

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The station interface in the chip: join before authentication, BSS parameters at
-//! association, unjoin at disconnection, EDCA and keys (chip-wsm-mac80211.md §3.4, §3.5,
-//! §5.2, §6.1).
+//! association, unjoin at disconnection, EDCA and keys (docs/chip-protocol.md, "Join, reset
+//! and BSS parameters", "Keys", "A station's connection, message by message").
 //!
 //! mac80211 tells the driver about a new BSS by changing the BSSID before it sends the first
 //! authentication frame; the chip only transmits on a channel once it joined it, so the join
@@ -56,7 +56,8 @@ use crate::protocol::{
     },
 };
 
-/// The one interface the chip's station runs on (§5.3: the first address is interface 0).
+/// The one interface the chip's station runs on (docs/chip-protocol.md, "Interfaces and
+/// addresses": the first address is interface 0).
 pub(super) const IF_ID: u8 = 0;
 
 /// What the driver knows of the station interface.
@@ -139,7 +140,8 @@ pub(super) fn remove_interface(data: &HwData, _vif: &Vif) {
     st.vif = None;
 }
 
-/// Leaves the BSS: 0x000A reset of the interface (§3.4); keys are gone with it.
+/// Leaves the BSS: 0x000A reset of the interface ("Join, reset and BSS parameters"); keys are gone
+/// with it.
 fn unjoin(data: &HwData, st: &mut StaState) -> Result {
     st.joined = None;
     st.associated = false;
@@ -227,7 +229,8 @@ fn join(data: &HwData, st: &mut StaState, vif: &Vif, bssid: [u8; 6]) -> Result {
     Ok(())
 }
 
-/// 0x0011 BSS parameters once associated: the AID and the rates (§6.1 step 7).
+/// 0x0011 BSS parameters once associated: the AID and the rates ("A station's connection,
+/// message by message").
 fn associate(data: &HwData, st: &mut StaState, vif: &Vif) -> Result {
     let Some((_, b)) = st.joined else {
         return Err(ENOTCONN);
@@ -264,8 +267,8 @@ pub(super) fn set_rts_threshold(data: &HwData, value: u32) -> Result {
         .write_mib(mib::id::RTS_THRESHOLD, &value.to_le_bytes(), IF_ID)
 }
 
-/// Installs or removes a key in the firmware's table (§3.5, §5.4). A cipher the chip does not
-/// do is `EOPNOTSUPP`, which makes mac80211 do it in software.
+/// Installs or removes a key in the firmware's table ("Keys", "Hardware crypto"). A cipher the chip
+/// does not do is `EOPNOTSUPP`, which makes mac80211 do it in software.
 pub(super) fn set_key(
     data: &HwData,
     cmd: SetKeyCmd,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The transmit path (chip-wsm-mac80211.md §3.7, §3.8, §5.7, §7).
+//! The transmit path (docs/chip-protocol.md, "TX request", "TX confirm", "TX status",
+//! "TX queues").
 //!
 //! mac80211's `tx` only puts the frame into the BH's inbox ([`crate::bh::Shared::queue_tx`]).
 //! The BH moves it into its own queues ([`TxPath`], over the engine's

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The boot-ROM download protocol (fact sheet "bus" §6).
+//! The boot-ROM download protocol (docs/chip-protocol.md, "Boot").
 //!
 //! Frames start with a 4-byte header: u8 type, u8 sequence, u16 LE payload length.
 //!
@@ -302,7 +302,7 @@ pub fn data_chunk_len(max_msg_len: u16) -> Result<usize, Error> {
     Ok(m - DATA_OVERHEAD)
 }
 
-/// A parsed firmware file (fact sheet "bus" §6.2).
+/// A parsed firmware file (docs/chip-protocol.md, "Image files").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirmwareImage<'a> {
     /// Entry point (word 0).
@@ -397,8 +397,8 @@ const fn is_printable(b: u8) -> bool {
     matches!(b, b' '..=b'~')
 }
 
-/// The version text of a firmware image, for the log (fact sheet "bus" §6.2: the vendor
-/// scans backwards from the end for an English month abbreviation). Here: the last build
+/// The version text of a firmware image, for the log (docs/chip-protocol.md, "Image files": the
+/// vendor scans backwards from the end for an English month abbreviation). Here: the last build
 /// date ("Mmm dd yyyy") in `payload`, with the printable text around it (at most
 /// [`VERSION_CONTEXT`] characters on each side), trimmed. Informational only.
 pub fn version_string(payload: &[u8]) -> Option<&str> {

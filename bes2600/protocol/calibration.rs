@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The calibration data the host hands to the chip before the WiFi firmware (fact sheet "bus"
-//! §6.6, §6.7, §6.9): the factory calibration file and the DPD (digital predistortion) data.
+//! The calibration data the host hands to the chip before the WiFi firmware (docs/chip-protocol.md,
+//! "The boot flow", "DPD data", "Factory calibration file"): the factory calibration file and the
+//! DPD (digital predistortion) data.
 //!
 //! # The factory file
 //!
@@ -18,11 +19,11 @@
 //! | `##bt` | `bdr_div`, `bdr_power`, `edr_div`, `edr_power` |
 //! | `##select_efuse_flag` | `select_efuse` |
 //!
-//! Values are hexadecimal, with or without `0x`. The fact sheet gives the keys and their order
-//! but not the vendor's exact template, so the parser accepts any whitespace between entries
-//! and after a key's colon ([`FactoryData`]'s `Display` writes the canonical form, one entry a
-//! line). The file's `crc` is not checked (the vendor does not either); the CRC is recomputed
-//! for the blob.
+//! Values are hexadecimal, with or without `0x`. The keys and their order are known, the vendor's
+//! exact template is not (docs/chip-protocol.md, "Factory calibration file"), so the parser accepts
+//! any whitespace between entries and after a key's colon ([`FactoryData`]'s `Display` writes the
+//! canonical form, one entry a line). The file's `crc` is not checked (the vendor does not either);
+//! the CRC is recomputed for the blob.
 //!
 //! # The factory blob
 //!

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, initial value 0xFFFFFFFF, final
-//! XOR 0xFFFFFFFF — the zlib `crc32`), used for the firmware image (boot frame 0xB3),
-//! the DPD calibration blob and the factory calibration blob (fact sheet "bus" §6.2).
+//! CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, initial value 0xFFFFFFFF, final XOR
+//! 0xFFFFFFFF — the zlib `crc32`), used for the firmware image (boot frame 0xB3), the DPD
+//! calibration blob and the factory calibration blob (docs/chip-protocol.md, "Image files").
 //!
 //! Table driven; the table is computed at compile time.
 

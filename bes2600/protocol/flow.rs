@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Flow control and sequence numbers: the state the bottom half owns
-//! (fact sheet "WSM" §1.2, §2.3; "bus" §4.4, §5.2, §8.3).
+//! (docs/chip-protocol.md, "Flow control", "Sequence numbers").
 //!
 //! * **Capacity** is `numInpChBufs` from the 0x0801 startup indication; until it arrives
 //!   nothing may be sent.
@@ -116,8 +116,8 @@ pub enum Received {
 /// `Sync` — the `PhantomData<Cell<()>>` marker removes `Sync` — so no `&FlowControl` can
 /// be shared with another thread: IRQ handlers, mac80211 callbacks, timers and stop/reset
 /// paths cannot read or write it concurrently and must ask the bottom half instead. That
-/// turns "the BH is the only writer of the counters" (the vendor driver's races, fact
-/// sheet "bus" §8.7) into a compile-time fact.
+/// turns "the BH is the only writer of the counters" (the vendor driver's races,
+/// docs/architecture.md, "The ownership rule") into a compile-time fact.
 ///
 /// ```
 /// fn owned_by_a_thread<T: Send>() {}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! MIB access (0x0005 read MIB, 0x0006 write MIB and their confirms) and typed payloads
-//! for every MIB the driver uses (fact sheet "WSM" §3.3, §3.9, §3.11).
+//! for every MIB the driver uses (docs/chip-protocol.md, "MIBs", "Rate policies").
 //!
 //! A typed MIB implements [`Mib`]; [`SetMib`] wraps it into a 0x0006 request:
 //!

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! SDIO framing: function-1 registers, the CMD53 argument, RX batches and TX batches
-//! (fact sheet "bus" §2–§4).
+//! (docs/chip-protocol.md, "The SDIO bus").
 //!
 //! # Data port addressing
 //!
@@ -179,7 +179,7 @@ pub enum RxPoll {
     Empty,
 }
 
-/// The three one-bit sequence flags of the bus (fact sheet "bus" §2.3): the toggle of
+/// The three one-bit sequence flags of the bus (docs/chip-protocol.md, "Toggles"): the toggle of
 /// CMD53 writes, the toggle of CMD53 reads and the expected toggle of register 0x001.
 /// All start at 0 and are reset together when the WiFi subsystem is (re)activated.
 /// Toggles are only used once the firmware runs; boot transfers carry none.
@@ -321,7 +321,7 @@ impl Doorbell {
     }
 }
 
-/// A subsystem of the activate/deactivate handshake (fact sheet "bus" §7.3).
+/// A subsystem of the activate/deactivate handshake (docs/chip-protocol.md, "Subsystem handshake").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subsystem {
     /// The MCU.
@@ -532,8 +532,8 @@ impl<'a> RxBatch<'a> {
     /// Parses the batch in `buf[..announced]`.
     ///
     /// `announced` is the length the device announced through register 0x001 (the CMD53
-    /// read length); `buf` may be larger (the whole DMA buffer). Rules (fact sheet "bus"
-    /// §3.3, vendor `bes2600_sdio_packets_check`):
+    /// read length); `buf` may be larger (the whole DMA buffer). Rules
+    /// (docs/chip-protocol.md, "RX batches"; vendor `bes2600_sdio_packets_check`):
     ///
     /// * `announced` must be non-zero, a multiple of 4 and fit in `buf`;
     /// * each message starts 4-aligned with a WSM header; a zero length ends the batch;
@@ -861,7 +861,7 @@ impl TxBatch {
 /// Builds a TX batch into a caller-provided buffer.
 ///
 /// Slot tails and the block padding are zeroed (the vendor driver sends stale memory
-/// there, fact sheet bug §9.12).
+/// there, docs/chip-protocol.md, "Pitfalls in the vendor driver").
 #[derive(Debug)]
 pub struct TxBatchBuilder<'a> {
     buf: &'a mut [u8],

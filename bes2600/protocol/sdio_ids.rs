@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The BES2600's SDIO identity (fact sheet "bus" §1.1): the ids its CIS presents and the
-//! function that carries WLAN.
+//! The BES2600's SDIO identity (docs/chip-protocol.md, "SDIO identity"): the ids its CIS presents
+//! and the function that carries WLAN.
 //!
 //! The one definition of these chip facts. The driver's id table, the boot test driver and
 //! the protocol core use them through this module; the virtual SDIO host of the test bench

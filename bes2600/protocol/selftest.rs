@@ -158,9 +158,11 @@ where
     ensure(back == *m, "round trip mismatch")
 }
 
-/// WSM header: length, id word with interface and sequence bits, split and stamp ("WSM" §1.1).
+/// WSM header: length, id word with interface and sequence bits, split and stamp
+/// (docs/chip-protocol.md, "WSM framing").
 pub fn wsm_header() -> CaseResult {
-    // "WSM" §1.1: u16 length, u16 id; interface in bits 6-9, sequence in 13-15.
+    // docs/chip-protocol.md, "WSM framing": u16 length, u16 id; interface in bits 6-9, sequence in
+    // 13-15.
     let id = MsgId::new(id::WRITE_MIB, 1).with_seq(ok(
         Seq::new(5).ok_or(Error::BadLength { len: 5, limit: 7 }),
         "seq",
@@ -191,9 +193,10 @@ pub fn wsm_header() -> CaseResult {
     )
 }
 
-/// Sequence channels and message classes ("WSM" §1.2, "bus" bug §9.26).
+/// Sequence channels and message classes (docs/chip-protocol.md, "Sequence numbers", "Pitfalls
+/// in the vendor driver").
 pub fn wsm_sequence_channels() -> CaseResult {
-    // "WSM" §1.2: 0x0Cxx use channel 1, everything else channel 0.
+    // docs/chip-protocol.md, "Sequence numbers": 0x0Cxx use channel 1, everything else channel 0.
     ensure(
         MsgId::from_raw(0x0C27).channel() == Channel::Mcu,
         "mcu channel",
@@ -202,7 +205,8 @@ pub fn wsm_sequence_channels() -> CaseResult {
         MsgId::from_raw(0x0804).channel() == Channel::Lmac,
         "lmac channel",
     )?;
-    // Interface field 4 sets bit 8; classification uses the stripped id (bug §9.26).
+    // Interface field 4 sets bit 8; classification uses the stripped id (docs/chip-protocol.md,
+    // "Pitfalls in the vendor driver").
     ensure(
         MsgId::new(0x0404, 4).channel() == Channel::Lmac,
         "stripped classification",
@@ -236,12 +240,13 @@ fn sample_startup() -> StartupIndication {
     }
 }
 
-/// Startup indication and configuration request ("WSM" §3.2).
+/// Startup indication and configuration request (docs/chip-protocol.md,
+/// "Startup and configuration").
 pub fn startup_and_configuration() -> CaseResult {
     let mut buf = [0u8; 256];
     let s = sample_startup();
     let n = ok(msg::encode(&s, 0, &mut buf), "encode startup")?;
-    // "WSM" §3.2: 20 bytes of u16 fields then a 128-byte label: 152 bytes total.
+    // "Startup and configuration": 20 bytes of u16 fields then a 128-byte label: 152 bytes total.
     ensure(
         n == 152 && buf[..6] == [152, 0, 0x01, 0x08, 4, 0],
         "startup golden",
@@ -264,10 +269,10 @@ pub fn startup_and_configuration() -> CaseResult {
     round_trip(&c, 1, &mut buf)
 }
 
-/// Read/write MIB messages and typed MIBs ("WSM" §3.3, §3.9, §3.11).
+/// Read/write MIB messages and typed MIBs (docs/chip-protocol.md, "MIBs", "Rate policies").
 pub fn mib_messages() -> CaseResult {
     let mut buf = [0u8; 512];
-    // "WSM" §3.3: write MIB = u16 id, u16 length, data.
+    // docs/chip-protocol.md, "MIBs": write MIB = u16 id, u16 length, data.
     let n = ok(
         msg::encode(&SetMib(mib::OperationalPowerMode(0x12)), 0, &mut buf),
         "encode",
@@ -344,7 +349,8 @@ pub fn mib_messages() -> CaseResult {
     ensure(s.0 == data, "station id value")
 }
 
-/// Join, join confirm, reset, BSS parameters, start, map link, switch channel ("WSM" §3.4, §3.13–3.15).
+/// Join, join confirm, reset, BSS parameters, start, map link, switch channel
+/// (docs/chip-protocol.md, "Join, reset and BSS parameters").
 pub fn join_family() -> CaseResult {
     let mut buf = [0u8; 128];
     let j = Join {
@@ -361,7 +367,7 @@ pub fn join_family() -> CaseResult {
         ..Default::default()
     };
     let n = ok(msg::encode(&j, 0, &mut buf), "encode join")?;
-    // "WSM" §3.4: 60-byte payload, 64-byte message.
+    // "Join, reset and BSS parameters": 60-byte payload, 64-byte message.
     ensure(n == 64, "join length")?;
     round_trip(&j, 0, &mut buf)?;
     round_trip(
@@ -417,7 +423,7 @@ pub fn join_family() -> CaseResult {
     round_trip(&sc, 0, &mut buf)
 }
 
-/// Add key for every key type, remove key ("WSM" §3.5).
+/// Add key for every key type, remove key (docs/chip-protocol.md, "Keys").
 pub fn keys() -> CaseResult {
     let mut buf = [0u8; 64];
     let all = [
@@ -473,7 +479,7 @@ pub fn keys() -> CaseResult {
             key: *k,
         };
         let n = ok(msg::encode(&a, 0, &mut buf), "encode key")?;
-        // "WSM" §3.5: 44-byte payload.
+        // docs/chip-protocol.md, "Keys": 44-byte payload.
         ensure(n == 4 + ADD_KEY_LEN, "key length")?;
         ensure(buf[4] == k.key_type() && buf[5] == i as u8, "key header")?;
         round_trip(&a, 0, &mut buf)?;
@@ -483,7 +489,7 @@ pub fn keys() -> CaseResult {
     round_trip(&RemoveKey { entry_index: 3 }, 0, &mut buf)
 }
 
-/// Start scan, stop scan, scan complete ("WSM" §3.6).
+/// Start scan, stop scan, scan complete (docs/chip-protocol.md, "Scan").
 pub fn scan() -> CaseResult {
     let mut buf = [0u8; 256];
     let mut s = StartScan {
@@ -507,7 +513,7 @@ pub fn scan() -> CaseResult {
     }
     ok(s.ssids.push(ok(Ssid::new(b""), "ssid")?), "push ssid")?;
     let n = ok(msg::encode(&s, 0, &mut buf), "encode scan")?;
-    // "WSM" §3.6: 12 fixed bytes, 16 per channel, 36 per SSID.
+    // docs/chip-protocol.md, "Scan": 12 fixed bytes, 16 per channel, 36 per SSID.
     ensure(n == 4 + 12 + 3 * 16 + 36, "scan length")?;
     ensure(
         buf[13] == 3 && buf[14] == 1 && buf[15] == 100,
@@ -526,7 +532,8 @@ pub fn scan() -> CaseResult {
     round_trip(&msg::scan::StopScan::default(), 0, &mut buf)
 }
 
-/// TX request header, TX confirm, multi-TX confirm ("WSM" §3.7, §3.8).
+/// TX request header, TX confirm, multi-TX confirm (docs/chip-protocol.md, "TX request", "TX
+/// confirm").
 pub fn tx_and_confirms() -> CaseResult {
     let mut buf = [0u8; 128];
     let frame = [0x08, 0x02, 0, 0, 1, 2, 3, 4];
@@ -541,7 +548,7 @@ pub fn tx_and_confirms() -> CaseResult {
         ..Default::default()
     };
     let n = ok(msg::encode(&t, 1, &mut buf), "encode tx")?;
-    // "WSM" §3.7: 24-byte header, queue byte = link << 2 | queue, flags b4-6 policy.
+    // "TX request": 24-byte header, queue byte = link << 2 | queue, flags b4-6 policy.
     ensure(
         n == 32 && buf[2] == 0x44 && buf[9] == (2 << 2) | 3 && buf[11] == 0x30,
         "tx golden",
@@ -596,7 +603,7 @@ pub fn tx_and_confirms() -> CaseResult {
     )
 }
 
-/// RX indication in the BES layout ("WSM" §3.10).
+/// RX indication in the BES layout (docs/chip-protocol.md, "RX indication").
 pub fn rx_indication() -> CaseResult {
     let mut buf = [0u8; 64];
     let frame = [0x88, 0x02, 0, 0];
@@ -610,7 +617,7 @@ pub fn rx_indication() -> CaseResult {
         frame: &frame,
     };
     let n = ok(msg::encode(&r, 2, &mut buf), "encode rx")?;
-    // "WSM" §3.10: frame at absolute offset 32, link id in flags b25-28.
+    // docs/chip-protocol.md, "RX indication": frame at absolute offset 32, link id in flags b25-28.
     ensure(
         n == FRAME_OFFSET + 4 && buf[FRAME_OFFSET] == 0x88,
         "frame offset",
@@ -633,7 +640,8 @@ pub fn rx_indication() -> CaseResult {
     )
 }
 
-/// Event, PM indication, suspend/resume, exception, set PM ("WSM" §3.12, §3.16).
+/// Event, PM indication, suspend/resume, exception, set PM (docs/chip-protocol.md,
+/// "Power-save messages", "Events and indications").
 pub fn indications() -> CaseResult {
     let mut buf = [0u8; 160];
     round_trip(&Event { id: 1, data: 0 }, 0, &mut buf)?;
@@ -670,7 +678,7 @@ pub fn indications() -> CaseResult {
     )
 }
 
-/// EDCA and TX queue parameters ("WSM" §5.6).
+/// EDCA and TX queue parameters (docs/chip-protocol.md, "Queues and EDCA").
 pub fn queue_params() -> CaseResult {
     let mut buf = [0u8; 64];
     let mut e = SetEdcaParams::default();
@@ -702,7 +710,7 @@ pub fn queue_params() -> CaseResult {
     )
 }
 
-/// MCU-channel command and confirm ("WSM" §1.3, §3.17).
+/// MCU-channel command and confirm (docs/chip-protocol.md, "MCU-channel messages").
 pub fn mcu_channel() -> CaseResult {
     let mut buf = [0u8; 64];
     let c = McuCommand::WifiStatus(msg::mcu::WIFI_STATUS_CONNECTED);
@@ -736,9 +744,10 @@ pub fn mcu_channel() -> CaseResult {
     }
 }
 
-/// Length register, toggles, CMD53 argument, doorbell ("bus" §2).
+/// Length register, toggles, CMD53 argument, doorbell (docs/chip-protocol.md, "Registers",
+/// "The data port", "Toggles").
 pub fn sdio_registers() -> CaseResult {
-    // "bus" §2.1: 0x001 bit 7 toggle, bits 6..0 units of 512.
+    // docs/chip-protocol.md, "Registers": 0x001 bit 7 toggle, bits 6..0 units of 512.
     let r = LengthReg::from_byte(0x83);
     ensure(
         r.toggle && r.units == 3 && r.len() == 1536 && r.to_byte() == 0x83,
@@ -764,7 +773,7 @@ pub fn sdio_registers() -> CaseResult {
     ensure(!t.take_tx() && t.take_tx(), "tx toggle")?;
     t.undo_tx();
     ensure(t.take_tx(), "tx undo")?;
-    // "bus" §2.2: address = length | toggle << 16 in CMD53 bits 25..9.
+    // docs/chip-protocol.md, "The data port": address = length | toggle << 16 in CMD53 bits 25..9.
     let c = ok(
         Cmd53::data(
             false,
@@ -795,7 +804,7 @@ fn wsm_message(buf: &mut [u8], len: usize, base: u16) -> Result<(), &'static str
     ok(h.write(buf), "header")
 }
 
-/// RX batch building and parsing, malformed batches ("bus" §3.3).
+/// RX batch building and parsing, malformed batches (docs/chip-protocol.md, "RX batches").
 pub fn rx_batch() -> CaseResult {
     let mut m1 = [0xAAu8; 10];
     wsm_message(&mut m1, 10, id::EVENT)?;
@@ -807,7 +816,7 @@ pub fn rx_batch() -> CaseResult {
     ok(b.push(&m2), "push2")?;
     let (reg, len) = ok(b.finish(false), "finish")?;
     ensure(len == 512 && reg.units == 1, "batch length")?;
-    // "bus" §3.3: 4-aligned messages, zero length terminates.
+    // docs/chip-protocol.md, "RX batches": 4-aligned messages, zero length terminates.
     ensure(buf[10] == 0 && buf[11] == 0 && buf[12] == 24, "alignment")?;
     let batch = ok(RxBatch::parse(&buf, len), "parse")?;
     ensure(batch.len() == 2, "count")?;
@@ -833,7 +842,8 @@ pub fn rx_batch() -> CaseResult {
     ensure(RxBatch::parse(&buf, len).is_err(), "short message")
 }
 
-/// TX batch building, slot sizes, trailer, MCU isolation ("bus" §4.1, §4.2).
+/// TX batch building, slot sizes, trailer, MCU isolation (docs/chip-protocol.md, "TX
+/// batches and slots").
 pub fn tx_batch() -> CaseResult {
     let mut m = [0x11u8; 100];
     wsm_message(&mut m, 100, id::WRITE_MIB)?;
@@ -848,7 +858,7 @@ pub fn tx_batch() -> CaseResult {
         "slot mismatch",
     )?;
     let done = ok(b.finish(), "finish")?;
-    // "bus" §4.2: 2 × 512 slots, address = 1024 | code 0.
+    // docs/chip-protocol.md, "TX batches and slots": 2 × 512 slots, address = 1024 | code 0.
     ensure(
         done.len == 1024 && done.address_len() == 1024 && done.slot == Slot::S512,
         "batch",
@@ -883,7 +893,8 @@ pub fn tx_batch() -> CaseResult {
     )
 }
 
-/// Boot-ROM frames and a complete download ("bus" §6.3–6.5).
+/// Boot-ROM frames and a complete download (docs/chip-protocol.md, "Boot-ROM frames",
+/// "Downloading an image").
 pub fn boot_frames() -> CaseResult {
     let mut out = [0u8; 600];
     let n = ok(
@@ -894,7 +905,7 @@ pub fn boot_frames() -> CaseResult {
         .encode(0, &mut out),
         "encode info",
     )?;
-    // "bus" §6.3: type, seq, u16 len, payload; padded to 512.
+    // docs/chip-protocol.md, "Boot-ROM frames": type, seq, u16 len, payload; padded to 512.
     ensure(
         n == 512 && out[..12] == [0xB1, 0, 8, 0, 40, 0, 0, 0, 0, 0, 0, 0x20],
         "info golden",
@@ -930,13 +941,14 @@ pub fn boot_frames() -> CaseResult {
     )
 }
 
-/// CRC-32 check value ("bus" §6.2).
+/// CRC-32 check value (docs/chip-protocol.md, "Image files").
 pub fn crc32_check() -> CaseResult {
     ensure(crc32(b"123456789") == 0xCBF4_3926, "check value")?;
     ensure(crc32(b"") == 0, "empty")
 }
 
-/// Flow control: capacity, reserved buffer, confirms, sequence numbers ("WSM" §2.3, "bus" §4.4, §5.2).
+/// Flow control: capacity, reserved buffer, confirms, sequence numbers (docs/chip-protocol.md,
+/// "Flow control", "Sequence numbers").
 pub fn flow_control() -> CaseResult {
     let mut f = FlowControl::new();
     let mut cmd = [0u8; 8];

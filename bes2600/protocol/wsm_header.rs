@@ -4,7 +4,7 @@
 //! ([`Channel`] and [`Seq`], defined in [`super::wsm_seq`] and re-exported here) and the
 //! MCU-channel header.
 //!
-//! Every WSM message in both directions starts with (fact sheet "WSM" §1.1, "bus" §5.1):
+//! Every WSM message in both directions starts with (docs/chip-protocol.md, "WSM framing"):
 //!
 //! | Offset | Width | Meaning                                                          |
 //! |--------|-------|------------------------------------------------------------------|
@@ -15,12 +15,12 @@
 //! indication (10 and 11 together: the BES "MCU channel", 0x0Cxx), 12 unused, 13–15 a
 //! 3-bit sequence number stamped by the bottom half just before transmission.
 //!
-//! Two independent sequence spaces exist per direction: channel 0 ("LMAC") for classic
-//! WSM messages and channel 1 ("MCU") for 0x0Cxx messages (§1.2). The vendor driver picks
-//! the channel with `(id & 0xF00) == 0xC00` *before* stripping the interface bits, which
-//! misclassifies ids whose interface field is ≥ 4 (fact sheet bug §9.26); this crate
-//! classifies on the stripped id (bits 10 and 11 only), which is identical for interface
-//! ids 0..=3.
+//! Two independent sequence spaces exist per direction: channel 0 ("LMAC") for classic WSM messages
+//! and channel 1 ("MCU") for 0x0Cxx messages ("Sequence numbers"). The vendor driver picks the
+//! channel with `(id & 0xF00) == 0xC00` *before* stripping the interface bits, which misclassifies
+//! ids whose interface field is ≥ 4 (docs/chip-protocol.md, "Pitfalls in the vendor driver"); this
+//! crate classifies on the stripped id (bits 10 and 11 only), which is identical for interface ids
+//! 0..=3.
 
 use super::codec::{
     Reader,
@@ -380,8 +380,8 @@ impl McuLabel {
     }
 }
 
-/// The 12 bytes following the WSM header in device→host MCU-channel messages (fact sheet
-/// "WSM" §1.3).
+/// The 12 bytes following the WSM header in device→host MCU-channel messages
+/// (docs/chip-protocol.md, "MCU-channel messages").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct McuHeader {
     /// Reserved word (offset 4).

@@ -74,7 +74,7 @@ pub fn decode<'a, M: Message<'a>>(buf: &'a [u8]) -> Result<(Header, M), Error> {
     Ok((h, M::decode_payload(payload)?))
 }
 
-/// A WSM status code (fact sheet "WSM" §3.8.1).
+/// A WSM status code (docs/chip-protocol.md, "Status codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Status(pub u32);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! WSM sequence numbering: the two sequence channels and the 3-bit sequence number (fact
-//! sheet "WSM" §1.2).
+//! WSM sequence numbering: the two sequence channels and the 3-bit sequence number
+//! (docs/chip-protocol.md, "Sequence numbers").
 //!
 //! Bits 13–15 of every WSM id word carry a sequence number, counted separately per
 //! direction on two channels: channel 0 ("LMAC") for classic WSM messages and channel 1

@@ -67,7 +67,7 @@ pub(crate) struct Identity {
     pub(crate) device: u16,
 }
 
-/// The BES2600 (chip-bus-firmware-bh.md §1.1).
+/// The BES2600 (docs/chip-protocol.md, "SDIO identity").
 pub(crate) const BES2600: Identity = Identity {
     vendor: sdio_ids::VENDOR_BESTECHNIC,
     device: sdio_ids::DEVICE_BES2600,
@@ -967,8 +967,8 @@ impl Card {
 
     /// Whether a CMD53 read of `len` bytes takes more than an item of `item_len` bytes holds.
     ///
-    /// The chip reads the transfer length from the address field (chip-bus-firmware-bh.md
-    /// §2.2), and a block-mode read moves whole blocks: reading the 0x3B14-byte DPD blob
+    /// The chip reads the transfer length from the address field (docs/chip-protocol.md,
+    /// "The data port"), and a block-mode read moves whole blocks: reading the 0x3B14-byte DPD blob
     /// transfers 30 blocks of 512 bytes with 0x3B14 in the address field
     /// (bes2600_sdio.c:183-206, bes_fw.c:893), the padding reading as zeros. Too long is an
     /// address-field length beyond the item, or a data phase beyond the item rounded up to

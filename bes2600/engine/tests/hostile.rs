@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A hostile device: inputs the chip model never produces, from a scripted bus. Every one
-//! ends in a fatal outcome naming the violation (or is tolerated where the fact sheet says
-//! the vendor tolerates it), never in a panic.
+//! ends in a fatal outcome naming the violation (or is tolerated where docs/chip-protocol.md
+//! says the vendor tolerates it), never in a panic.
 
 mod common;
 

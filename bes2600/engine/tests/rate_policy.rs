@@ -93,7 +93,8 @@ fn legacy_table_becomes_a_policy() {
     assert_eq!(tries(p.rate_counts), [(0, 4), (10, 3), (12, 3), (13, 3)]);
     assert_eq!(p.max_tx_rate, 13);
     assert_eq!(p.rates, t);
-    // The nibble layout of the MIB (§3.9): rate r at word r/8, bits (r%8)*4.
+    // The nibble layout of the MIB (docs/chip-protocol.md, "Rate policies"): rate r at word r/8,
+    // bits (r%8)*4.
     assert_eq!(p.rate_counts, [0x0000_0004, 0x0033_0300, 0]);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Receive indications → mac80211 RX status: golden values from the fact sheet ("WSM"
-//! §3.10, §4, §5.8) and hostile indications.
+//! Receive indications → mac80211 RX status: golden values from docs/chip-protocol.md
+//! ("RX indication", "Rates and bands", "RX status") and hostile indications.
 
 use bes2600_engine::protocol::msg::{
     self,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Scan requests → start-scan batches (fact sheet "WSM" §3.6, §5.14), and the chip model
-//! carrying them out.
+//! Scan requests → start-scan batches (docs/chip-protocol.md, "Scan", "Scanning"), and the chip
+//! model carrying them out.
 
 mod common;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Station-mode conversions: mac80211's view of a BSS, its rates and keys in WSM terms, with
-//! the fact sheet's values, and refusals instead of malformed requests.
+//! the values of docs/chip-protocol.md, and refusals instead of malformed requests.
 
 use bes2600_engine::protocol::msg::join::{JOIN_MODE_BSS, PREAMBLE_SHORT};
 use bes2600_engine::protocol::msg::key::Key;

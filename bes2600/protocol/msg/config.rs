@@ -18,7 +18,7 @@ use super::{
 pub const LABEL_LEN: usize = 128;
 
 /// 0x0801 startup indication: the firmware is up and announces its capacity
-/// (fact sheet "WSM" §3.2, "bus" §6.8). All 148 payload bytes must be present.
+/// (docs/chip-protocol.md, "Startup and configuration"). All 148 payload bytes must be present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StartupIndication {
     /// Number of device input buffers: the flow-control capacity.
@@ -115,7 +115,8 @@ impl<'a> Message<'a> for StartupIndication {
     }
 }
 
-/// 0x0009 configuration request (fact sheet "WSM" §3.2), sent for interfaces 0 and 1.
+/// 0x0009 configuration request (docs/chip-protocol.md, "Startup and configuration"), sent
+/// for interfaces 0 and 1.
 ///
 /// The "DPD block" after the three u32 carries: its own length (SDD size + 12), a version
 /// (1), the station MAC, flags (5) and the SDD blob.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Indications: 0x0805 event, 0x080C suspend/resume TX, 0x0800 firmware exception
-//! (fact sheet "WSM" §3.16, §3.17; "bus" §5.3).
+//! (docs/chip-protocol.md, "Events and indications").
 
 use super::super::codec::{
     Reader,

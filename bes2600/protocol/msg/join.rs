@@ -2,7 +2,7 @@
 
 //! Joining and running a BSS: 0x000B join, 0x000A reset (unjoin), 0x0011 set BSS
 //! parameters, 0x0017 start, 0x001C map link, 0x0016 switch channel and its 0x080A
-//! indication (fact sheet "WSM" §3.4, §3.13–3.15).
+//! indication (docs/chip-protocol.md, "Join, reset and BSS parameters").
 
 use super::super::codec::{
     Reader,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Keys: 0x000C add key and 0x000D remove key (fact sheet "WSM" §3.5).
+//! Keys: 0x000C add key and 0x000D remove key (docs/chip-protocol.md, "Keys").
 //!
 //! The add-key payload is always 44 bytes: u8 type, u8 entry index, u16 0, then a
 //! 40-byte zero-padded union whose layout depends on the type.

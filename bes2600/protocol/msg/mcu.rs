@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! BES MCU-channel messages (0x0Cxx, sequence channel 1; fact sheet "WSM" §1.3, §3.17).
+//! BES MCU-channel messages (0x0Cxx, sequence channel 1; docs/chip-protocol.md,
+//! "MCU-channel messages").
 //!
 //! Host→device requests carry a u32 sub-command type right after the 4-byte WSM header;
 //! device→host messages carry the 16-byte MCU header (reserved word, handle label 0x0F

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Smaller requests: 0x001B update IE, 0x0029 EPTA parameters, 0x0024 sleep control
-//! (fact sheet "WSM" §3.11, §3.17).
+//! (docs/chip-protocol.md, "MIBs", "Message catalogue").
 
 use super::super::codec::{
     Reader,

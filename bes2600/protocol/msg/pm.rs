@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Power management: 0x0010 set PM and the 0x0809 PM-mode indication
-//! (fact sheet "WSM" §3.12).
+//! (docs/chip-protocol.md, "Power-save messages").
 
 use super::super::codec::{
     Reader,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Queue parameters: 0x0012 set TX queue params and 0x0013 set EDCA params
-//! (fact sheet "WSM" §5.6).
+//! (docs/chip-protocol.md, "Queues and EDCA").
 
 use super::super::codec::{
     Reader,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! 0x0804 receive indication in the BES layout (fact sheet "WSM" §3.10).
+//! 0x0804 receive indication in the BES layout (docs/chip-protocol.md, "RX indication").
 //!
 //! | Abs | Width | Field                                          |
 //! |-----|-------|------------------------------------------------|

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Scan: 0x0007 start scan, 0x0008 stop scan, 0x0806 scan complete
-//! (fact sheet "WSM" §3.6).
+//! (docs/chip-protocol.md, "Scan").
 
 use super::super::codec::{
     List,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Data path TX: the 24-byte 0x0004 request header, the 0x0404 TX confirm and the 0x041E
-//! multi-TX confirm (fact sheet "WSM" §3.7, §3.8).
+//! multi-TX confirm (docs/chip-protocol.md, "TX request", "TX confirm").
 
 use super::super::codec::{
     Reader,
@@ -86,8 +86,8 @@ impl TxFlags {
 }
 
 /// The host's packet id (cookie echoed by the TX confirm), in the layout the vendor driver
-/// uses (fact sheet "WSM" §7.2). The firmware treats it as opaque; flow control reads the
-/// interface id from bits 20–23, so a driver must keep that field.
+/// uses (docs/chip-protocol.md, "TX queues"). The firmware treats it as opaque; flow control
+/// reads the interface id from bits 20–23, so a driver must keep that field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PacketId(pub u32);
 

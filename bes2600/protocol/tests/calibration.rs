@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Golden vectors and properties of the boot's file formats (fact sheet "bus" §6.2, §6.7,
-//! §6.9): the factory calibration file and its 72-byte blob, DPD data, firmware images (the
-//! trailer-vs-header load address rule) and their version text. The expected bytes were
-//! computed independently (Python's `struct` and `zlib.crc32`).
+//! Golden vectors and properties of the boot's file formats (docs/chip-protocol.md, "Image files",
+//! "DPD data", "Factory calibration file"): the factory calibration file and its 72-byte blob, DPD
+//! data, firmware images (the trailer-vs-header load address rule) and their version text. The
+//! expected bytes were computed independently (Python's `struct` and `zlib.crc32`).
 
 use bes2600_protocol::boot_frame::{
     version_string,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Golden byte vectors written by hand from the fact sheets
-//! (`docs/chip-wsm-mac80211.md` = "WSM", `docs/chip-bus-firmware-bh.md` = "bus").
-//! Each test names the section it checks. Every vector is checked in both directions:
+//! Golden byte vectors written by hand from the chip's formats as `docs/chip-protocol.md`
+//! describes them (and `docs/chip-protocol.md`, "Sources", says where they were read).
+//! Each test names the message or format it checks. Every vector is checked in both directions:
 //! the encoder must produce exactly these bytes and the decoder must give the value back.
 
 use bes2600_protocol::boot_frame::{

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The boot ROM's download protocol (fact sheet "bus" §6.3–§6.6).
+//! The boot ROM's download protocol (docs/chip-protocol.md, "Boot-ROM frames",
+//! "Downloading an image", "The boot flow").
 //!
 //! The host sends frames (0xB1 INFO, 0xB2 DATA, 0xB3 END, 0xB4 RUN) with one CMD53 write
 //! each (address field = transfer length, no toggle bit); the ROM answers every frame

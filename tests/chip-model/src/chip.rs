@@ -2,7 +2,8 @@
 
 //! The chip as the SDIO bus sees it: function-1 registers, the doorbell handshake, the
 //! boot ROM, and once the WiFi firmware runs the CMD53 batch framing with its toggle
-//! bits, sequence numbers and input-buffer accounting (fact sheet "bus" §2–§7).
+//! bits, sequence numbers and input-buffer accounting (docs/chip-protocol.md, "The SDIO
+//! bus", "Boot", "Power").
 //!
 //! [`Chip`] is sans-IO: the event loop feeds it [`HostMsg`]s, air frames and the time,
 //! and collects [`ModelMsg`]s for the virtual SDIO host.
@@ -26,7 +27,7 @@
 //! given; otherwise, with calibration enabled, the first image run after a card reset
 //! is the calibration image unless DPD data was downloaded to 0x2008C000 first — exactly
 //! the vendor's order (calibration image → DPD read → WiFi image, or cached DPD → WiFi
-//! image; fact sheet "bus" §6.6).
+//! image; docs/chip-protocol.md, "The boot flow").
 //!
 //! # Buffer accounting
 //!
@@ -51,8 +52,8 @@ use crate::ieee80211::Mac;
 use crate::stats::{log, violation, Stats};
 use crate::transport::{bad_access, fault, HostMsg, ModelMsg};
 
-/// Register 0x000 while WiFi runs and no RX batch waits: bit 0 set, "nothing pending" (fact
-/// sheet "bus" §2.1, `bes2600_sdio_read_ctrl()` bes2600_sdio.c:703-711).
+/// Register 0x000 while WiFi runs and no RX batch waits: bit 0 set, "nothing pending"
+/// (docs/chip-protocol.md, "Registers"; `bes2600_sdio_read_ctrl()` bes2600_sdio.c:703-711).
 const RUNTIME_CTRL_IDLE: u8 = 1;
 
 /// How RUN frames are told apart.
@@ -325,10 +326,11 @@ impl Chip {
         if write {
             // The chip takes a CMD53 write within microseconds, and its boot ROM has the reply
             // ready as fast: bes_slave_tx_ready() (bes_fw.c:68-104) reads the reply length
-            // 0x000/0x001 only a handful of times once the write's interrupt came (fact
-            // sheet "bus" §6.4). The acknowledgement follows what this write queued, and the
-            // virtual host completes the write only then (ABI.md "Timing"). A crashed
-            // firmware answers nothing, but the SDIO function still takes the data.
+            // 0x000/0x001 only a handful of times once the write's interrupt came
+            // (docs/chip-protocol.md, "Downloading an image"). The acknowledgement follows what
+            // this write queued, and the virtual host completes the write only then (ABI.md
+            // "Timing"). A crashed firmware answers nothing, but the SDIO function still takes the
+            // data.
             self.writes_read = self.writes_read.wrapping_add(1);
             self.host_out.push(ModelMsg::WriteDone(self.writes_read));
         }
@@ -637,9 +639,9 @@ impl Chip {
         self.queued.push_back(item);
     }
 
-    /// Queues a boot-ROM item (reply or DPD data): 0x000/0x001 announce its length (u16)
-    /// while it waits (fact sheet "bus" §2.1, bes_fw.c:82) and read 0 again once the host
-    /// has read it.
+    /// Queues a boot-ROM item (reply or DPD data): 0x000/0x001 announce its length (u16) while it
+    /// waits (docs/chip-protocol.md, "Registers"; bes_fw.c:82) and read 0 again once the host has
+    /// read it.
     fn queue_boot_item(&mut self, data: Vec<u8>) {
         let len = data.len();
         let head = (len as u16).to_le_bytes();
@@ -778,12 +780,12 @@ impl Chip {
             self.in_flight = self.in_flight.saturating_sub(releases);
             self.stats.inc("rx_batches");
             self.stats.add("rx_messages", count as u64);
-            // Register 0x001 describes the batch that is ready now (fact sheet "bus" §2.1,
-            // §3.2). Once the host has read it, the value stays (stale: its toggle is the one
-            // the host just consumed, vendor `rx_remain_ctrl_cnt`, bes2600_sdio.c:841-904) or
-            // is cleared (`--clear-length-reg`); 0x000 bit 0 then says "nothing pending"
-            // (bes2600_sdio.c:703-711). The vendor's RX loop re-reads 0x001 right after each
-            // batch, so that value must be in place the moment the batch is consumed: it
+            // Register 0x001 describes the batch that is ready now (docs/chip-protocol.md,
+            // "Registers", "RX: when to read"). Once the host has read it, the value stays (stale:
+            // its toggle is the one the host just consumed, vendor `rx_remain_ctrl_cnt`,
+            // bes2600_sdio.c:841-904) or is cleared (`--clear-length-reg`); 0x000 bit 0 then says
+            // "nothing pending" (bes2600_sdio.c:703-711). The vendor's RX loop re-reads 0x001 right
+            // after each batch, so that value must be in place the moment the batch is consumed: it
             // travels with the batch, not in a later SET_REG.
             let reg1 = announce.to_byte();
             let idle = if self.cfg.sticky_length_reg { reg1 } else { 0 };

@@ -12,15 +12,14 @@
 //! one input buffer until the [`OutMsg`] that carries its confirm (or that records its
 //! consumption, [`OutMsg::releases`]) has been handed to the host.
 //!
-//! Interfaces: ids 0..=2 as in the vendor driver (2 is the "generic"/P2P-device
-//! interface). The MAC address of interface 0 comes from its configuration request (or
-//! the chip's own address); the vendor sends the same address in the configuration of
-//! interface 1 and derives the others itself (`main.c` address derivation, fact sheet
-//! "WSM" §5.3): `addr[1]` = base with the last byte + 1 belongs to interface 2, and
-//! `addr[2]` = `addr[1]` with byte 4 XOR 0x80 to interface 1. The firmware is assumed to derive them
-//! the same way — the vendor's 0x0017 comment says the firmware flips bit 7 of byte 4
-//! itself — so a configuration repeating interface 0's address gets the derived one
-//! [inferred, not documented].
+//! Interfaces: ids 0..=2 as in the vendor driver (2 is the "generic"/P2P-device interface). The MAC
+//! address of interface 0 comes from its configuration request (or the chip's own address); the
+//! vendor sends the same address in the configuration of interface 1 and derives the others itself
+//! (`main.c` address derivation, docs/chip-protocol.md, "Interfaces and addresses"): `addr[1]` =
+//! base with the last byte + 1 belongs to interface 2, and `addr[2]` = `addr[1]` with byte 4 XOR
+//! 0x80 to interface 1. The firmware is assumed to derive them the same way — the vendor's 0x0017
+//! comment says the firmware flips bit 7 of byte 4 itself — so a configuration repeating interface
+//! 0's address gets the derived one [inferred, not documented].
 
 mod datapath;
 mod scan;
@@ -433,8 +432,8 @@ impl Firmware {
             return;
         };
         stats.inc("wsm_requests");
-        // Sequence check per channel (fact sheet "bus" §5.2); resynchronise after a
-        // mismatch so one error is counted once.
+        // Sequence check per channel (docs/chip-protocol.md, "Sequence numbers"); resynchronise
+        // after a mismatch so one error is counted once.
         let ch = h.id.channel();
         let expected = self.in_seq[ch.index()];
         if h.id.seq() != expected {

@@ -18,7 +18,8 @@ use bes2600_protocol::msg::{self, Ssid};
 use bes2600_protocol::sdio_framing::{reg, LengthReg};
 use common::*;
 
-/// A boot frame as the host sends it: at least 512 bytes (fact sheet "bus" §6.3).
+/// A boot frame as the host sends it: at least 512 bytes (docs/chip-protocol.md,
+/// "Boot-ROM frames").
 fn info_frame(seq: u8) -> Vec<u8> {
     let mut buf = vec![0u8; 512];
     BootRequest::Info {

@@ -6,10 +6,11 @@
 //! - `bes2600/best2002_fw_boot_sdio.bin`, the calibration image, and
 //! - `bes2600/best2002_fw_sdio.bin`, the WiFi image: each a 16-byte header (entry, parameter,
 //!   stack, load address), a pseudo-random body of its own (so the two CRCs differ and the chip
-//!   model tells them apart with `--cal-fw`/`--wifi-fw`), a version text the driver's version
-//!   scan finds, and the trailing load address (fact sheet "bus" §6.2). The calibration image's
-//!   header leaves the load address 0, so only the trailer gives it;
-//! - `bes2600_factory.txt`, the factory calibration file with the vendor's defaults (§6.9),
+//!   model tells them apart with `--cal-fw`/`--wifi-fw`), a version text the driver's version scan
+//!   finds, and the trailing load address (docs/chip-protocol.md, "Image files"). The calibration
+//!   image's header leaves the load address 0, so only the trailer gives it;
+//! - `bes2600_factory.txt`, the factory calibration file with the vendor's defaults
+//!   (docs/chip-protocol.md, "Factory calibration file"),
 //!   unless `--no-factory`.
 //!
 //! Prints one line per file: its path, length, load address, payload CRC-32 and version text.

@@ -504,7 +504,8 @@ fn retry<T>(mut op: impl FnMut() -> Result<T, BusError>) -> Result<T, String> {
 }
 
 /// Downloads and runs a WiFi image through the boot ROM, then activates WiFi
-/// (fact sheet "bus" §6.5, §7.3). The engine takes over from there.
+/// (docs/chip-protocol.md, "Downloading an image", "Subsystem handshake"). The engine takes over
+/// from there.
 pub fn boot(bus: &mut ModelBus) -> Result<(), String> {
     let file = firmware_file(0x0020_0000, 3000);
     let img = FirmwareImage::parse(&file).map_err(|e| e.to_string())?;

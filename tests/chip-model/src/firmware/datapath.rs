@@ -3,24 +3,23 @@
 //! Frames: TX requests (0x0004) and their confirms, receive indications (0x0804),
 //! hardware CCMP, beacon tracking (BSS lost / regained events) and AP beaconing.
 //!
-//! TX: the host leaves IV space after the MAC header and MIC space at the end of
-//! protected frames (`PUT_IV_SPACE` / tail room, fact sheet "WSM" §5.4). When a CCMP key
-//! matches — the pairwise key whose peer is the receiver, or for group-addressed frames a
-//! group key — the firmware fills in the CCMP header with the key's next packet number,
-//! encrypts and writes the MIC; a protected frame without a matching CCMP key is sent as
-//! it is (the host may have encrypted it itself). The retry plan comes from the rate
-//! policy the flags select (MIB 0x1016): the rates with a non-zero try count from the
-//! highest one not above the request's maximum rate downward, as cw1200 firmware walks
-//! its table [uncertain, fact sheet §3.9], capped at the short retry limit; 7 tries at
-//! the maximum rate without a policy. An acknowledged frame confirms success with no ack
-//! failures at the first rate; an unacknowledged one "retry limit exceeded" with every
-//! try counted.
+//! TX: the host leaves IV space after the MAC header and MIC space at the end of protected frames
+//! (`PUT_IV_SPACE` / tail room, docs/chip-protocol.md, "Hardware crypto"). When a CCMP key matches
+//! — the pairwise key whose peer is the receiver, or for group-addressed frames a group key — the
+//! firmware fills in the CCMP header with the key's next packet number, encrypts and writes the
+//! MIC; a protected frame without a matching CCMP key is sent as it is (the host may have encrypted
+//! it itself). The retry plan comes from the rate policy the flags select (MIB 0x1016): the rates
+//! with a non-zero try count from the highest one not above the request's maximum rate downward, as
+//! cw1200 firmware walks its table [open, docs/chip-protocol.md, "Rate policies"], capped at the
+//! short retry limit; 7 tries at the maximum rate without a policy. An acknowledged frame confirms
+//! success with no ack failures at the first rate; an unacknowledged one "retry limit exceeded"
+//! with every try counted.
 //!
 //! RX: the frame is reported after the 32-byte BES receive-indication header. Protected
 //! frames are decrypted with the pairwise key of the transmitter or the group key the
 //! CCMP header names; they are reported with encryption code 3 (decrypted, IV and MIC
 //! still in the frame) or, with `rx_stripped`, 7 (IV and MIC removed) — the vendor driver
-//! handles both and the sheets do not say which the firmware uses. No key: status 9;
+//! handles both and docs/chip-protocol.md leaves open which the firmware uses. No key: status 9;
 //! wrong MIC: status 4. RCPI = (dBm + 110) × 2, never 0 (the vendor drops beacons with
 //! RCPI 0).
 
