@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Boots the x86_64 test kernel under qemu with a busybox initramfs, runs one guest scenario
-# script and writes the whole serial console to a log.
+# Boots a test kernel (x86_64 or arm64) under qemu with a busybox initramfs, runs one guest
+# scenario script and writes the whole serial console to a log.
 #
 #   scripts/qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R]
+#
+# The architecture is the kernel tree's (its .config). x86_64 boots on qemu's default PC
+# machine; arm64 on qemu's "virt" board with Cortex-A55 cores under TCG (two CPUs through
+# PSCI, the PL011 console) and Debian's arm64 busybox-static as its userland
+# (scripts/guest-userland.sh), so the driver's KUnit suites also run on the PineTab2's CPU,
+# where c_char is unsigned and the kernel's alternatives differ. A later -k replaces an
+# earlier one, so a caller with a default -k can add its own.
 #
 # The scenario runs as root in the guest with /proc, /sys, /dev and debugfs mounted and the
 # given modules in $BES2600_MODULES (/modules unless -R). After it, the guest prints its exit
@@ -12,14 +19,15 @@
 # filesystem read-only over virtio-9p (as virtme-ng does), with tmpfs on /run, /var/tmp, /var/lib
 # and /var/log and a writable overlay on /tmp, so the scenario can run the host's hostapd, wpa_supplicant, iw, iperf3
 # and the project's own binaries under their host paths ($BES2600_TOP is the source tree,
-# $KDIR the kernel tree, for its modules such as mac80211_hwsim).
+# $KDIR the kernel tree, for its modules such as mac80211_hwsim). -R is x86_64 only: the
+# host's root is x86_64 userland.
 # Exits 0 when the guest reported back; the caller judges the log (scripts/check-log.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir= scenario= log= timeout_s=600 host_root=0 firmware=
+kdir='' scenario='' log='' timeout_s=600 host_root=0 firmware=''
 modules=()
 while getopts k:s:l:m:f:t:R opt; do
 	case $opt in
@@ -33,9 +41,25 @@ while getopts k:s:l:m:f:t:R opt; do
 	*) die "usage: qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R]" ;;
 	esac
 done
-[ -n "$kdir" ] && [ -n "$scenario" ] && [ -n "$log" ] || die "-k, -s and -l are required"
-kernel=$kdir/arch/x86/boot/bzImage
+if [ -z "$kdir" ] || [ -z "$scenario" ] || [ -z "$log" ]; then die "-k, -s and -l are required"; fi
+[ -f "$kdir/.config" ] || die "no kernel tree at $kdir (no .config)"
+if grep -qx CONFIG_X86_64=y "$kdir/.config"; then
+	arch=x86_64
+	kernel=$kdir/arch/x86/boot/bzImage
+	qemu=(qemu-system-x86_64)
+	console=ttyS0
+elif grep -qx CONFIG_ARM64=y "$kdir/.config"; then
+	arch=arm64
+	kernel=$kdir/arch/arm64/boot/Image
+	# The virt board: PSCI brings up the second CPU, the generic timer is the clock.
+	qemu=(qemu-system-aarch64 -M virt)
+	console=ttyAMA0
+	[ "$host_root" = 0 ] || die "-R boots the host's root, which is x86_64 userland: x86_64 kernels only"
+else
+	die "$kdir is neither an x86_64 nor an arm64 kernel tree"
+fi
 [ -f "$kernel" ] || die "no kernel image at $kernel"
+command -v "${qemu[0]}" >/dev/null || die "${qemu[0]} not found: run scripts/bootstrap.sh"
 # The guest's files; under the cache, not /tmp, because the host-root guest mounts a tmpfs
 # over /tmp and must still see them.
 mkdir -p "$BES2600_CACHE/guest"
@@ -97,7 +121,7 @@ INIT
 		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=/dev/root"
 		-append "console=ttyS0 loglevel=4 panic=-1 kasan.fault=report kunit.filter_glob=bes2600* root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$work/init")
 else
-	busybox=$(command -v busybox) || die "busybox not found: run scripts/bootstrap.sh"
+	busybox=$("$here/guest-userland.sh" "$arch") || die "no busybox for an $arch guest (see above)"
 	root=$work/initramfs
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/firmware}
 	cp "$busybox" "$root/bin/busybox"
@@ -118,18 +142,22 @@ INIT
 	chmod +x "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
 	qemu_boot=(-initrd "$work/initramfs.gz"
-		-append "console=ttyS0 loglevel=4 panic=-1 kasan.fault=report kunit.filter_glob=bes2600*")
+		-append "console=$console loglevel=4 panic=-1 kasan.fault=report kunit.filter_glob=bes2600*")
 fi
 
 accel=(-accel tcg -cpu max)
-if [ "${BES2600_QEMU_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+if [ "$arch" = arm64 ]; then
+	# Always emulated (an x86 host has no KVM for it), on the PineTab2's own core (the
+	# RK3566's Cortex-A55), so the kernel takes the feature paths the tablet takes.
+	accel=(-accel tcg -cpu cortex-a55)
+elif [ "${BES2600_QEMU_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 	accel=(-accel kvm -cpu host)
 fi
 
 say "booting $(basename "$kernel") with $(basename "$scenario") (timeout ${timeout_s}s)"
 start=$(date +%s)
 set +e
-timeout --foreground "$timeout_s" qemu-system-x86_64 "${accel[@]}" -smp "$smp" -m 2G \
+timeout --foreground "$timeout_s" "${qemu[@]}" "${accel[@]}" -smp "$smp" -m 2G \
 	-nographic -no-reboot -kernel "$kernel" "${qemu_boot[@]}" \
 	</dev/null >"$log" 2>&1
 rc=$?
