@@ -35,6 +35,7 @@ pub mod codec;
 pub mod crc32;
 pub mod error;
 pub mod flow;
+pub mod image_check;
 pub mod mib;
 pub mod msg;
 pub mod sdio_framing;
