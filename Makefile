@@ -7,6 +7,9 @@
 #   make install              install the module into KDIR's module directory
 #   make check                every test: host, fuzz smoke, KUnit and end to end under qemu
 #   make demo                 boot the test kernel in qemu: associate, ping, iperf3 both ways
+#   make soak [DURATION=MIN] [FAULT_S=S] [HOSTILE=N] [SEED=S]
+#                             traffic with random faults (and a hostile chip) for MIN minutes
+#   make soak CYCLES=N        N load/unload cycles on the emulated chip
 #   make clean
 #
 # The kernel build itself is described by the Kbuild file beside this one.
@@ -36,6 +39,10 @@ check:
 demo:
 	@"$(SRC)scripts/demo.sh"
 
+soak:
+	@DURATION="$(DURATION)" FAULT_S="$(FAULT_S)" HOSTILE="$(HOSTILE)" SEED="$(SEED)" CYCLES="$(CYCLES)" \
+		"$(SRC)scripts/soak.sh"
+
 clean:
 	rm -rf $(SRC).tmp_versions $(SRC)Module.symvers $(SRC)modules.order $(SRC).modules.order.cmd \
 		$(SRC)Module.symvers.cmd $(SRC).module-common.o
@@ -44,4 +51,4 @@ clean:
 		-o -name '*.d' -o -name 'bindings_generated.rs' \) -print0 | xargs -0 rm -f
 	rm -f $(SRC)*.ko $(SRC)*.o $(SRC)*.mod $(SRC)*.mod.c $(SRC).*.cmd
 
-.PHONY: all modules install check demo clean
+.PHONY: all modules install check demo soak clean

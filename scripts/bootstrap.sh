@@ -15,15 +15,19 @@ APT_PACKAGES=(
 	rustc-web rust-web-src
 	# LLVM toolchain the test kernels are built with, and libclang for bindgen.
 	clang-19 lld-19 llvm-19 libclang-19-dev
-	# dkms for the packaging test.
-	dkms rsync file
+	# dkms and the Debian packaging tools for the packaging tests.
+	dkms rsync file dpkg-dev debhelper dh-dkms
+	# The device-tree check, and the archive formats firmware/install.sh reads.
+	device-tree-compiler cpp python3-yaml python3-venv zstd
 	# Guest userland for the qemu runner.
 	busybox-static
 	# Userland of the end-to-end scenarios (the guest boots the host root read-only).
 	hostapd wpasupplicant iw iperf3
+	# ping that keeps going when its route goes away (the fault matrix unplugs the card).
+	iputils-ping
 )
 BACKPORTS_PACKAGES=(
-	qemu-system-x86
+	qemu-system-x86 qemu-system-arm
 )
 
 need_install=()
@@ -56,6 +60,17 @@ BINDGEN_VERSION=0.73.2
 if ! "$HOME/.cargo/bin/bindgen" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
 	log "installing bindgen-cli $BINDGEN_VERSION"
 	cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION"
+fi
+
+# dt-schema from PyPI, for tests/devicetree.sh's schema checks (Debian 12's is too old to
+# run). Best effort: without it that test checks with dtc alone and says so.
+DTSCHEMA_VERSION=2026.9
+dtschema_venv=${BES2600_CACHE:-/var/cache/bes2600}/dtschema
+if ! "$dtschema_venv/bin/pip" show dtschema 2>/dev/null | grep -qx "Version: $DTSCHEMA_VERSION"; then
+	log "installing dt-schema $DTSCHEMA_VERSION"
+	{ python3 -m venv "$dtschema_venv" &&
+		"$dtschema_venv/bin/pip" install --quiet "dtschema==$DTSCHEMA_VERSION"; } ||
+		log "dt-schema not installed: the device-tree check runs with dtc only"
 fi
 
 log "ok"

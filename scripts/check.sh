@@ -41,6 +41,8 @@ section "setup"
 "$here/bootstrap.sh" || { fail bootstrap; finish; }
 kdir_x86=$("$here/kernel.sh" x86_64) || { fail kernel-x86_64; finish; }
 kdir_arm=$("$here/kernel.sh" arm64) || { fail kernel-arm64; finish; }
+# The arm64 guest's busybox (the x86_64 guests use the host's).
+"$here/guest-userland.sh" arm64 >/dev/null || { fail guest-userland-arm64; finish; }
 say "setup done in $(($(date +%s) - start)) s"
 
 section "host tests"
@@ -58,7 +60,7 @@ check clippy sh -c "cd '$top' && cargo clippy --workspace --all-targets --quiet 
 
 section "fuzz smoke"
 if [ -x "$here/fuzz.sh" ]; then
-	check fuzz-smoke "$here/fuzz.sh" "${BES2600_FUZZ_SECONDS:-30}"
+	check fuzz-smoke "$here/fuzz.sh" "${BES2600_FUZZ_SECONDS:-20}"
 	grep -E '^fuzz:' "$logs/fuzz-smoke.log" || true
 fi
 
@@ -85,11 +87,20 @@ check diagnostics "$top/tests/diagnostics.sh" "$kdir_x86"
 check check-log-judge "$top/tests/check-log-selftest.sh"
 check chip-model-build sh -c "cd '$top' && cargo build --release --quiet -p bes2600-chip-model"
 
+section "packages, firmware, device tree, hardware test"
+# The Arch package's package(); the kernel headers package with the Rust build outputs, and
+# the module built against it alone (the dkms package is proven under qemu below).
+check packaging-pkgbuild "$top/tests/packaging-pkgbuild.sh"
+check packaging-headers "$top/tests/packaging-headers.sh" "$kdir_x86"
+check firmware-install "$top/tests/firmware-install.sh"
+check devicetree "$top/tests/devicetree.sh" "$kdir_arm"
+check hw-test-selftest "$top/tests/hw-test-selftest.sh"
+
 section "under qemu (x86_64 test kernel: KASAN, lockdep, kmemleak)"
 # scenario NAME SUITES QEMU_RUN_ARGS...: boots one guest scenario. The scenario passes when it
 # exits 0 and the kernel log has no splat and no failed KUnit case. The KUnit cases of the suites
 # named SUITES* are added to the totals ("-": none), so a suite that runs in several scenarios
-# (each time its module loads) is counted in one only.
+# of one kernel (each time its module loads) is counted in one only per architecture.
 scenario() {
 	local name=$1 suites=$2
 	shift 2
@@ -128,6 +139,9 @@ scenario() {
 scenario kunit bes2600_ -s "$top/tests/qemu/kunit.sh" -m "$mods/bes2600.ko"
 grep -q "^bes2600-guest: module bes2600 loaded" "$logs/qemu-kunit.log" &&
 	pass module-loads-in-qemu || fail module-loads-in-qemu "$logs/qemu-kunit.log"
+# The bes2600-dkms .deb built, installed in a scratch root with the headers package, built by
+# dkms there and loaded with modprobe in a guest.
+check packaging-dkms "$top/tests/packaging-dkms.sh" "$kdir_x86" "$logs"
 # The emulated card enumerated by the real MMC core, the driver probing it; vsdio's KUnit suites.
 # The driver requests its firmware at probe: synthetic images (no chip model runs here, so
 # the BH's boot fails and retries while the card comes and goes).
@@ -157,6 +171,19 @@ scenario station - -R -t 1800 -s "$top/tests/qemu/station.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
 	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
 grep -E '^station: (\[[0-9]+ ms\] (scan|associated|ping|iperf3)|SUMMARY)' "$logs/qemu-station.log" || true
+# The fault matrix: each fault while iperf3 and ping run over WPA2; detected, recovered by
+# itself, traffic again, log clean (tests/qemu/faults.sh).
+scenario faults - -R -t 2400 -s "$top/tests/qemu/faults.sh" \
+	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
+	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
+sed -n 's/^faults: table: //p' "$logs/qemu-faults.log" | tr -d '\r' || true
+
+section "under qemu (arm64 test kernel, qemu's virt board, Cortex-A55 under TCG)"
+# The driver's KUnit suites on the PineTab2's architecture (unsigned c_char, alignment,
+# atomics); a later -k replaces the scenario's x86_64 kernel.
+scenario kunit-arm64 bes2600_ -k "$kdir_arm" -s "$top/tests/qemu/kunit.sh" -m "$ko_arm"
+grep -q "^bes2600-guest: module bes2600 loaded" "$logs/qemu-kunit-arm64.log" &&
+	pass module-loads-in-qemu-arm64 || fail module-loads-in-qemu-arm64 "$logs/qemu-kunit-arm64.log"
 
 say "make check took $(($(date +%s) - start)) s"
 finish

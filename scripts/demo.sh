@@ -20,47 +20,13 @@ top=$(dirname "$here")
 
 reference=${DEMO_REFERENCE:-0}
 out=$BES2600_CACHE/demo
-mkdir -p "$out"
-
-"$here/bootstrap.sh" >&2
-kdir=$("$here/kernel.sh" x86_64)
-hwsim=$kdir/drivers/net/wireless/virtual/mac80211_hwsim.ko
-[ -f "$hwsim" ] || die "the test kernel at $kdir has no mac80211_hwsim.ko"
-
-# The chip model and bes2600-make-firmware (cargo rebuilds only what changed).
-say "building the chip model"
-(cd "$top" && nice -n 10 cargo build --release --quiet -p bes2600-chip-model) >&2
-
-modules=(-m "$hwsim")
-if [ "$reference" != 1 ]; then
-	# The modules, in a copy of the sources of their own (as scripts/check.sh builds them, but
-	# not in its directory, so a demo never mixes objects with a running `make check`).
-	dir=$BES2600_CACHE/module-build/demo-x86_64
-	mkdir -p "$dir"
-	rsync -a --delete --exclude .git --exclude target --exclude .check "$top/" "$dir/"
-	say "building bes2600.ko and bes2600_vsdio.ko"
-	nice -n 10 make -s -C "$dir" KDIR="$kdir" BES2600_TEST_MODULES=y modules >&2
-	modules+=(-m "$dir/bes2600_vsdio.ko" -m "$dir/bes2600.ko")
-fi
-
-# The guest runs a copy of its scenario: the choice of station goes in with it.
-mkdir -p "$BES2600_CACHE/guest"
-scenario=$(mktemp "$BES2600_CACHE/guest/demo.XXXXXX")
-trap 'rm -f "$scenario"' EXIT
-{
-	echo "DEMO_REFERENCE=$reference"
-	cat "$top/tests/qemu/demo.sh"
-} >"$scenario"
-
 log=$out/qemu-demo.log
-"$here/qemu-run.sh" -R -t "${DEMO_TIMEOUT:-900}" -k "$kdir" -s "$scenario" -l "$log" "${modules[@]}" ||
-	die "qemu did not finish the demo (log: $log)"
-# What the scenario printed, up to the guest's kernel log dump.
-sed -n '/^==== bes2600-guest dmesg begin/q; /bes2600-guest: scenario start/,$p' "$log" | tr -d '\r' |
-	grep -E '^(demo|bes2600-guest):' || true
+
+GUEST_NO_DRIVER=$reference guest_prepare demo
 verdict=0
-"$here/check-log.sh" "$log" bes2600 >"$out/qemu-demo.verdict" || verdict=$?
-grep -E '^(splat|scenario):' "$out/qemu-demo.verdict" || true
+guest_run demo "$top/tests/qemu/demo.sh" "${DEMO_TIMEOUT:-900}" "$log" "DEMO_REFERENCE=$reference" ||
+	verdict=$?
+[ -f "$log" ] || exit 1
 result=$(tr -d '\r' <"$log" | grep -m1 -E '^demo: (RESULT|FAIL):' || true)
 echo "${result:-demo: FAIL: no result from the guest (log: $log)}"
 case $result in "demo: RESULT:"*) [ "$verdict" = 0 ] || die "the kernel log has splats (see $out/qemu-demo.verdict)" ;; *) exit 1 ;; esac

@@ -31,3 +31,55 @@ say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 JOBS=${JOBS:-$(($(nproc) + 1))}
+
+# guest_prepare NAME: what a guest scenario on the emulated chip needs, built where missing
+# (the test kernel from scripts/kernel.sh's cache; the chip model, its firmware tool and the
+# modules only where their sources changed; the modules in a source copy of their own under
+# the cache, so they never mix objects with a running `make check`). Sets GUEST_KDIR and
+# GUEST_MODULES (qemu-run.sh's -m arguments: mac80211_hwsim, then with NAME's modules
+# unless GUEST_NO_DRIVER=1, bes2600_vsdio and bes2600).
+guest_prepare() {
+	local top dir
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	"$top/scripts/bootstrap.sh" >&2
+	GUEST_KDIR=$("$top/scripts/kernel.sh" x86_64)
+	local hwsim=$GUEST_KDIR/drivers/net/wireless/virtual/mac80211_hwsim.ko
+	[ -f "$hwsim" ] || die "the test kernel at $GUEST_KDIR has no mac80211_hwsim.ko"
+	say "building the chip model"
+	(cd "$top" && nice -n 10 cargo build --release --quiet -p bes2600-chip-model) >&2
+	GUEST_MODULES=(-m "$hwsim")
+	[ "${GUEST_NO_DRIVER:-0}" != 1 ] || return 0
+	dir=$BES2600_CACHE/module-build/$1-x86_64
+	mkdir -p "$dir"
+	rsync -a --delete --exclude .git --exclude target --exclude .check "$top/" "$dir/"
+	say "building bes2600.ko and bes2600_vsdio.ko"
+	nice -n 10 make -s -C "$dir" KDIR="$GUEST_KDIR" BES2600_TEST_MODULES=y modules >&2
+	GUEST_MODULES+=(-m "$dir/bes2600_vsdio.ko" -m "$dir/bes2600.ko")
+}
+
+# guest_run TAG SCENARIO TIMEOUT_S LOG [VAR=VALUE]...: boots the test kernel with the host's
+# root, runs SCENARIO with the variables set, prints the scenario's TAG lines and judges the
+# kernel log (scripts/check-log.sh; the verdict goes beside LOG). Returns non-zero when qemu
+# did not finish, the scenario failed or the log has a splat.
+guest_run() {
+	local tag=$1 scenario=$2 timeout_s=$3 log=$4 top script rc=0
+	shift 4
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	mkdir -p "$BES2600_CACHE/guest" "$(dirname "$log")"
+	# The guest runs a copy of its scenario: the variables go in with it.
+	script=$(mktemp "$BES2600_CACHE/guest/$tag.XXXXXX")
+	{
+		printf '%s\n' "$@"
+		cat "$scenario"
+	} >"$script"
+	"$top/scripts/qemu-run.sh" -R -t "$timeout_s" -k "$GUEST_KDIR" -s "$script" -l "$log" \
+		"${GUEST_MODULES[@]}" || rc=$?
+	rm -f "$script"
+	[ "$rc" = 0 ] || { say "qemu did not finish (log: $log)"; return 1; }
+	# What the scenario printed, up to the guest's kernel log dump.
+	sed -n '/^==== bes2600-guest dmesg begin/q; /bes2600-guest: scenario start/,$p' "$log" | tr -d '\r' |
+		grep -E "^($tag|bes2600-guest):" || true
+	"$top/scripts/check-log.sh" "$log" bes2600 >"${log%.log}.verdict" || rc=$?
+	grep -E '^(splat|scenario):' "${log%.log}.verdict" || true
+	return "$rc"
+}

@@ -676,3 +676,173 @@ demo_result() {
 	echo "$LIB_TAG: RESULT: associated to $AP_SSID ($AP_KIND) in $CONNECT_MS ms;" \
 		"throughput up $UP_MBPS Mbit/s, down $DOWN_MBPS Mbit/s; $(mstat violations) protocol violations"
 }
+
+# ---------------------------------------------------------------------------------------------
+# bes2600 as the station (station.sh, faults.sh).
+
+# The driver's debugfs counters, its binding and its link state.
+dstat() { sed -n "s/^$1 //p" "$dbg/stats" 2>/dev/null; }
+bound() { [ -e "$func/driver" ]; }
+running() { [ "$(dstat state)" = running ]; }
+# The station interface: the netdev whose parent is the SDIO function (in $STA_DEV).
+sta_netdev() {
+	for d in "$func"/net/*; do
+		[ -e "$d" ] && STA_DEV=${d##*/} && return 0
+	done
+	return 1
+}
+# What the driver and the kernel log say when a scenario fails.
+lib_on_fail() {
+	[ -n "${dbg:-}" ] && [ -e "$dbg/stats" ] && sed "s/^/$LIB_TAG: driver: /" "$dbg/stats"
+	dmesg | grep -E 'bes2600(_vsdio)? |bes2600:' | tail -n 20 | sed "s/^/$LIB_TAG: dmesg: /"
+}
+# bes2600_up [INSMOD_ARGS...]: loads bes2600 (with INSMOD_ARGS), waits for it to bind, boot
+# the chip and register its interface, and makes that the station (sta_use).
+bes2600_up() {
+	insmod "$BES2600_MODULES/bes2600.ko" "$@" || fail "insmod bes2600"
+	expect_within 20 "bes2600 to bind to $name" bound || fail "bes2600 did not bind to the emulated card"
+	expect_within 120 "the chip to boot and run (debugfs $dbg)" running ||
+		fail "the chip did not come up (driver state: $(dstat state))"
+	if ! expect_within 60 "bes2600's wireless interface (wlan0) to appear under $func/net" sta_netdev; then
+		if ls "$func"/ieee80211/* >/dev/null 2>&1; then
+			fail "bes2600 registered wiphy $(ls "$func"/ieee80211) but no network interface appeared"
+		fi
+		fail "wlan0 did not appear: bes2600 bound and booted the chip but registered no wiphy"
+	fi
+	sta_use "$STA_DEV"
+	step "station: bes2600 $STA_IF ($STA_MAC) on $(ls "$func"/ieee80211), $STA_IP"
+}
+# bes_station_setup [INSMOD_ARGS...]: the whole bench for bes2600 as a station: the synthetic
+# firmware, one hwsim radio as the AP in netns `ap`, the virtual SDIO host with the chip model
+# behind it and on the air, then bes2600 loaded (bes2600_up). Sets func, name, dbg, fw.
+bes_station_setup() {
+	fw=/tmp/station-firmware
+	MODEL_SDIO=1
+	for tool in iw ip hostapd hostapd_cli wpa_supplicant wpa_cli iperf3; do
+		command -v "$tool" >/dev/null || fail "$tool is not installed on the host (the guest runs the host's)"
+	done
+	for m in bes2600_vsdio bes2600; do
+		[ -f "$BES2600_MODULES/$m.ko" ] || fail "no $m.ko: pass it with qemu-run.sh -m"
+	done
+	# Variants on other supplicants, only where the host has them.
+	for alt in iwd NetworkManager; do
+		command -v "$alt" >/dev/null && step "note: $alt is installed but has no variant here yet"
+	done
+
+	# The firmware files and where the loader looks for them.
+	[ -x "$MAKE_FIRMWARE" ] || fail "no $MAKE_FIRMWARE (cargo build --release -p bes2600-chip-model)"
+	"$MAKE_FIRMWARE" "$fw" >/dev/null || fail "the synthetic firmware was not written"
+	printf %s "$fw" >/sys/module/firmware_class/parameters/path
+	# The driver's KUnit suites run in the kunit scenario; not at each load here.
+	echo "bes2600_none" >/sys/module/kunit/parameters/filter_glob
+	# Objects from boot are not ours.
+	echo clear >/sys/kernel/debug/kmemleak
+
+	# The air: one hwsim radio for the AP. Then the chip: the virtual SDIO host, and the model
+	# behind it and on the air.
+	hwsim_load 1
+	ap_phy=$HWSIM_PHYS
+	insmod "$BES2600_MODULES/bes2600_vsdio.ko" || fail "insmod bes2600_vsdio"
+	expect_within 20 "the MMC core to enumerate the emulated card" have_func ||
+		fail "the MMC core did not enumerate the emulated card"
+	func=$(bes_func)
+	name=${func##*/}
+	dbg=/sys/kernel/debug/bes2600-$name
+	model_start --hwsim on --calibration auto \
+		--cal-fw "$fw/bes2600/best2002_fw_boot_sdio.bin" --wifi-fw "$fw/bes2600/best2002_fw_sdio.bin"
+	ap_setup "$ap_phy"
+
+	step "== bes2600 loads, boots the chip and registers wlan0"
+	bes2600_up "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The soak (soak.sh; the short one at the end of faults.sh).
+
+# The faults a soak draws from: the chip-model faults of the matrix (tests/qemu/faults.sh).
+SOAK_FAULTS="irq-storm:count=200 bus-error:count=3 cmd52-timeout:count=3 drop-confirm:kind=tx \
+drop-confirm:kind=any delay-confirm:kind=tx,delay=5000 corrupt-rx-len:mode=msg \
+corrupt-rx-len:mode=reg corrupt-rx-id wrong-seq crash:mode=silent crash:mode=exception \
+beacon-loss:for=8000 decrypt-fail:for=5000"
+
+# soak_rand: the next number of the soak's generator in $SOAK_RNG (31 bits).
+soak_rand() { SOAK_RNG=$(((SOAK_RNG * 1103515245 + 12345) % 2147483648)); }
+
+# soak_phase SECONDS FAULT_S HOSTILE SEED: with bes2600 associated, iperf3 TCP both ways and a
+# ping every 0.2 s for SECONDS; a random fault of $SOAK_FAULTS every ~FAULT_S s (0: none) but
+# in the last 30 s, so every outage has time to end; with HOSTILE > 0 the model's hostile
+# mode mutates HOSTILE of every 1000 RX batches (but in the last 30 s); all drawn from SEED. Sets SOAK_INJECTED,
+# SOAK_MUTATIONS, SOAK_EXCUSED, SOAK_OUTAGES (gaps of more than 5 s between answered pings),
+# SOAK_LONGEST (s), SOAK_DEATHS (an outage still open at the end: the link did not come back
+# by itself), SOAK_PINGS (answered/sent).
+soak_phase() {
+	local secs=$1 fault_s=$2 hostile=$3 seed=$4 end quiet_from next i spec up down pinger stop
+	# The guest's sh has no $RANDOM: a linear congruential generator, seeded.
+	SOAK_RNG=$seed
+	[ -s /run/iperf3-ap2.pid ] ||
+		in_ap iperf3 -s -B "$AP_IP" -p 5202 -D -I /run/iperf3-ap2.pid --logfile /tmp/iperf3-server2.log ||
+		fail "second iperf3 server"
+	[ "$hostile" = 0 ] || model_ctl "fault hostile:rate=$hostile,seed=$seed"
+	end=$(($(now_ms) + secs * 1000))
+	quiet_from=$((end - 30000))
+	# Traffic that outlives faults: an iperf3 client cut off by a fault is started again.
+	soak_iperf() {
+		while [ "$(now_ms)" -lt "$end" ]; do
+			timeout $((secs + 30)) iperf3 -c "$AP_IP" "$@" -t "$secs" --connect-timeout 5000 \
+				>/dev/null 2>&1 || true
+			sleep 1
+		done
+	}
+	soak_iperf -p 5201 &
+	up=$!
+	soak_iperf -p 5202 -R &
+	down=$!
+	ping -D -i 0.2 "$AP_IP" >/tmp/soak-ping.log 2>&1 &
+	pinger=$!
+	set -- $SOAK_FAULTS
+	SOAK_INJECTED=0
+	model_fresh
+	SOAK_BATCHES0=$(mstat rx_batches)
+	step "soak: $secs s, a fault every ~$fault_s s (none in the last 30 s), hostile $hostile/1000, seed $seed"
+	next=$(($(now_ms) + fault_s * 1000))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		sleep 2
+		if [ "$hostile" != 0 ] && [ "$(now_ms)" -ge "$quiet_from" ]; then
+			model_ctl clear
+			hostile=0
+		fi
+		if [ "$fault_s" -gt 0 ] && [ "$(now_ms)" -ge "$next" ] && [ "$(now_ms)" -lt "$quiet_from" ]; then
+			soak_rand
+			i=$((SOAK_RNG % $# + 1))
+			eval "spec=\${$i}"
+			step "soak: fault $spec"
+			model_ctl "fault $spec"
+			SOAK_INJECTED=$((SOAK_INJECTED + 1))
+			# Half to one and a half times the period, so faults land in every phase.
+			soak_rand
+			next=$(($(now_ms) + fault_s * 500 + SOAK_RNG % (fault_s * 1000 + 1)))
+		fi
+	done
+	model_ctl clear
+	stop=$(date +%s.%N)
+	kill -INT "$pinger" 2>/dev/null || true
+	wait "$pinger" 2>/dev/null || true
+	kill "$up" "$down" 2>/dev/null || true
+	pkill -f "iperf3 -c $AP_IP" 2>/dev/null || true
+	wait "$up" "$down" 2>/dev/null || true
+	# Outages from the timestamps of the answered pings ("[1700000000.123456] 64 bytes from").
+	set -- $(awk -v end="$stop" '
+		/bytes from/ { t = substr($1, 2, length($1) - 2) + 0
+			if (prev && t - prev > 5) { n++; if (t - prev > max) max = t - prev }
+			prev = t }
+		END { if (!prev || end - prev > 5) { n++; d++; if (prev && end - prev > max) max = end - prev }
+			printf "%d %d %.1f", n, d, max }' /tmp/soak-ping.log)
+	SOAK_OUTAGES=$1 SOAK_DEATHS=$2 SOAK_LONGEST=$3
+	SOAK_PINGS="$(grep -c 'bytes from' /tmp/soak-ping.log)/$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' /tmp/soak-ping.log)"
+	model_fresh
+	SOAK_MUTATIONS="$(mstat hostile.mutations) in $(($(mstat rx_batches) - SOAK_BATCHES0)) RX batches"
+	SOAK_EXCUSED=$(mstat hostile.excused_violations)
+	step "soak: faults $SOAK_INJECTED, hostile mutations $SOAK_MUTATIONS (violations excused while" \
+		"the driver acted on them: $SOAK_EXCUSED), pings answered $SOAK_PINGS, outages over 5 s" \
+		"$SOAK_OUTAGES (longest $SOAK_LONGEST s), link deaths $SOAK_DEATHS"
+}

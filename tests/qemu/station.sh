@@ -8,8 +8,9 @@
 # and `station dump`, ping both ways, iperf3 TCP both ways for 10 s each with the model's air
 # and SDIO counters covering the bytes; disconnect and reconnect; the AP vanishing (BSS lost)
 # and returning; a wrong passphrase; WPA3-SAE with PMF required; 5 GHz on channel 36. Then the
-# module is unloaded while iperf3 runs: no splat (scripts/check-log.sh), no leak of ours
-# (kmemleak), no protocol violation counted by the model.
+# module is unloaded: no splat (scripts/check-log.sh), no leak of ours (kmemleak), no
+# protocol violation counted by the model. (Unloading under traffic is a row of the fault
+# matrix, tests/qemu/faults.sh.)
 #
 #   K=$(scripts/kernel.sh x86_64)
 #   make KDIR=$K BES2600_TEST_MODULES=y modules
@@ -25,72 +26,7 @@
 LIB_TAG=${LIB_TAG:-station}
 . "$BES2600_TOP/tests/qemu/lib.sh"
 
-fw=/tmp/station-firmware
-fw_path=/sys/module/firmware_class/parameters/path
-MODEL_SDIO=1
-
-for tool in iw ip hostapd hostapd_cli wpa_supplicant wpa_cli iperf3; do
-	command -v "$tool" >/dev/null || fail "$tool is not installed on the host (the guest runs the host's)"
-done
-for m in bes2600_vsdio bes2600; do
-	[ -f "$BES2600_MODULES/$m.ko" ] || fail "no $m.ko: pass it with qemu-run.sh -m"
-done
-# Variants on other supplicants, only where the host has them.
-for alt in iwd NetworkManager; do
-	command -v "$alt" >/dev/null && step "note: $alt is installed but has no variant here yet"
-done
-
-dstat() { sed -n "s/^$1 //p" "$dbg/stats" 2>/dev/null; }
-bound() { [ -e "$func/driver" ]; }
-running() { [ "$(dstat state)" = running ]; }
-lib_on_fail() {
-	[ -n "${dbg:-}" ] && [ -e "$dbg/stats" ] && sed "s/^/$LIB_TAG: driver: /" "$dbg/stats"
-	dmesg | grep -E 'bes2600(_vsdio)? |bes2600:' | tail -n 20 | sed "s/^/$LIB_TAG: dmesg: /"
-}
-
-# The firmware files and where the loader looks for them.
-[ -x "$MAKE_FIRMWARE" ] || fail "no $MAKE_FIRMWARE (cargo build --release -p bes2600-chip-model)"
-"$MAKE_FIRMWARE" "$fw" >/dev/null || fail "the synthetic firmware was not written"
-printf %s "$fw" >"$fw_path"
-# The driver's KUnit suites run in the kunit scenario; not at each load here.
-echo "bes2600_none" >/sys/module/kunit/parameters/filter_glob
-# Objects from boot are not ours.
-echo clear >/sys/kernel/debug/kmemleak
-
-# The air: one hwsim radio for the AP. Then the chip: the virtual SDIO host, and the model
-# behind it and on the air.
-hwsim_load 1
-ap_phy=$HWSIM_PHYS
-insmod "$BES2600_MODULES/bes2600_vsdio.ko" || fail "insmod bes2600_vsdio"
-expect_within 20 "the MMC core to enumerate the emulated card" have_func ||
-	fail "the MMC core did not enumerate the emulated card"
-func=$(bes_func)
-name=${func##*/}
-dbg=/sys/kernel/debug/bes2600-$name
-model_start --hwsim on --calibration auto \
-	--cal-fw "$fw/bes2600/best2002_fw_boot_sdio.bin" --wifi-fw "$fw/bes2600/best2002_fw_sdio.bin"
-ap_setup "$ap_phy"
-
-step "== bes2600 loads, boots the chip and registers wlan0"
-insmod "$BES2600_MODULES/bes2600.ko" || fail "insmod bes2600"
-expect_within 20 "bes2600 to bind to $name" bound || fail "bes2600 did not bind to the emulated card"
-expect_within 120 "the chip to boot and run (debugfs $dbg)" running ||
-	fail "the chip did not come up (driver state: $(dstat state))"
-# The station interface: the netdev whose parent is the SDIO function.
-sta_netdev() {
-	for d in "$func"/net/*; do
-		[ -e "$d" ] && STA_DEV=${d##*/} && return 0
-	done
-	return 1
-}
-if ! expect_within 60 "bes2600's wireless interface (wlan0) to appear under $func/net" sta_netdev; then
-	if ls "$func"/ieee80211/* >/dev/null 2>&1; then
-		fail "bes2600 registered wiphy $(ls "$func"/ieee80211) but no network interface appeared"
-	fi
-	fail "wlan0 did not appear: bes2600 bound, booted the chip (state running) and registered no wiphy with mac80211 (nothing under $func/ieee80211): station mode is not implemented yet"
-fi
-sta_use "$STA_DEV"
-step "station: bes2600 $STA_IF ($STA_MAC) on $(ls "$func"/ieee80211), $STA_IP"
+bes_station_setup
 
 if [ "${DEMO:-0}" = 1 ]; then
 	station_demo
@@ -122,26 +58,10 @@ summary "$bh_ratios"
 [ "$(dstat data_rx_violations)" = 0 ] || fail "the driver counted receive indications that broke the protocol"
 [ "$(dstat data_tx_bad_confirms)" = 0 ] || fail "the driver counted TX confirms for frames it never sent"
 
-step "== unload bes2600 while iperf3 runs"
-ap_up wpa2
-sta_connect
-timeout 120 iperf3 -c "$AP_IP" -t 60 -J >/tmp/iperf-unload.json 2>&1 &
-iperf_pid=$!
-sleep 3
-t0=$(now_ms)
-rmmod bes2600 || fail "rmmod bes2600 failed while iperf3 ran"
-step "rmmod bes2600 took $(($(now_ms) - t0)) ms with iperf3 running"
-kill "$iperf_pid" 2>/dev/null || true
-wait "$iperf_pid" || true
-! grep -q '^bes2600 ' /proc/modules || fail "bes2600 still loaded"
-! bound || fail "the card is still bound"
-[ ! -e "$dbg" ] || fail "debugfs directory left behind"
-[ ! -e "/sys/class/net/$STA_IF" ] || fail "$STA_IF left behind"
-# wpa_supplicant saw its interface go.
 wpa_stop
-
 ap_stop
 model_stop
+rmmod bes2600 || fail "rmmod bes2600"
 rmmod bes2600_vsdio || fail "rmmod bes2600_vsdio"
 
 # kmemleak does not report objects younger than 5 s; ours are the ones with bes2600 in their
