@@ -286,19 +286,26 @@ if want card-removed; then
 	row_end
 fi
 
-# The module is unloaded during traffic, and loaded again.
-if want unload-traffic; then
-	row_begin unload-traffic
-	_t=$(now_ms)
-	rmmod bes2600 || fail "unload-traffic: rmmod failed"
-	DETECT="rmmod took $(($(now_ms) - _t)) ms"
-	[ ! -e "$dbg" ] || fail "unload-traffic: debugfs directory left behind"
+# reload_row_end: after an unload, nothing of the driver is left; it is loaded again and a
+# new supplicant started on its new interface (as a network manager would); the row ends.
+reload_row_end() {
+	[ ! -e "$dbg" ] || fail "$ROW: debugfs directory left behind"
+	[ ! -e /sys/class/net/"$STA_IF" ] || fail "$ROW: $STA_IF left behind"
 	wpa_stop
 	bes2600_up recovery_budget=$RECOVERY_BUDGET
 	wpa_start
 	USERSPACE_NOTE="new interface, new supplicant"
 	R0=$(dstat restarts)
 	row_end
+}
+
+# The module is unloaded during traffic, and loaded again.
+if want unload-traffic; then
+	row_begin unload-traffic
+	_t=$(now_ms)
+	rmmod bes2600 || fail "unload-traffic: rmmod failed"
+	DETECT="rmmod took $(($(now_ms) - _t)) ms"
+	reload_row_end
 fi
 
 # The module is unloaded while the chip is being restarted after a crash.
@@ -310,13 +317,7 @@ if want unload-recovery; then
 	_t=$(now_ms)
 	rmmod bes2600 || fail "unload-recovery: rmmod failed"
 	DETECT="rmmod in recovery, $(($(now_ms) - _t)) ms"
-	[ ! -e "$dbg" ] || fail "unload-recovery: debugfs directory left behind"
-	wpa_stop
-	bes2600_up recovery_budget=$RECOVERY_BUDGET
-	wpa_start
-	USERSPACE_NOTE="new interface, new supplicant"
-	R0=$(dstat restarts)
-	row_end
+	reload_row_end
 fi
 
 # The short soak: random faults of the matrix and the hostile chip together, traffic both
@@ -327,8 +328,6 @@ if want soak; then
 	[ "$SOAK_DEATHS" = 0 ] || FAILED_ROWS="$FAILED_ROWS soak"
 fi
 
-wpa_stop
-ap_stop
 step "== the fault matrix"
 {
 	printf '| %-22s | %-34s | %-8s | %-22s | %-9s | %-7s | %-5s |\n' \
@@ -342,15 +341,7 @@ grep -E '^(interrupts|restarts|boots|card_resets|bss_lost|data_[a-z_]+|errors\.[
 	tr '\n' ' ' | sed "s/^/$LIB_TAG: driver: /"
 echo
 
-model_stop
-rmmod bes2600 || fail "rmmod bes2600"
-rmmod bes2600_vsdio || fail "rmmod bes2600_vsdio"
-sleep 6
-echo scan >/sys/kernel/debug/kmemleak
-leaks=$(cat /sys/kernel/debug/kmemleak)
-if [ -n "$leaks" ] && echo "$leaks" | grep -q bes2600; then
-	echo "$leaks"
-	fail "kmemleak reports leaks of bes2600"
-fi
+bes_teardown
+[ "$LEAKS" = 0 ] || fail "kmemleak reports leaks of bes2600"
 [ -z "$FAILED_ROWS" ] || fail "rows failed:$FAILED_ROWS"
 step "PASS"

@@ -846,3 +846,24 @@ soak_phase() {
 		"the driver acted on them: $SOAK_EXCUSED), pings answered $SOAK_PINGS, outages over 5 s" \
 		"$SOAK_OUTAGES (longest $SOAK_LONGEST s), link deaths $SOAK_DEATHS"
 }
+
+# bes_teardown: ends the bench bes_station_setup built (supplicant, AP, model: its violation
+# check), unloads bes2600 and the virtual host, and asks kmemleak; LEAKS is the number of
+# unreferenced objects with bes2600 in their backtrace (they are printed). The AP's radio
+# and namespace stay (their objects are not ours to judge).
+bes_teardown() {
+	wpa_stop
+	ap_stop
+	model_stop
+	rmmod bes2600 || fail "rmmod bes2600"
+	rmmod bes2600_vsdio || fail "rmmod bes2600_vsdio"
+	# kmemleak does not report objects younger than 5 s.
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	_leaks=$(cat /sys/kernel/debug/kmemleak)
+	LEAKS=0
+	if [ -n "$_leaks" ] && echo "$_leaks" | grep -q bes2600; then
+		echo "$_leaks"
+		LEAKS=$(echo "$_leaks" | grep -c '^unreferenced object')
+	fi
+}

@@ -34,19 +34,7 @@ RESTARTS=$(dstat restarts)
 grep -E '^(restarts|boots|interrupts|bss_lost|data_[a-z_]+|errors\.[a-z_]+) ' "$dbg/stats" |
 	tr '\n' ' ' | sed "s/^/$LIB_TAG: driver: /"
 echo
-wpa_stop
-ap_stop
-model_stop
-rmmod bes2600 || fail "rmmod bes2600"
-rmmod bes2600_vsdio || fail "rmmod bes2600_vsdio"
-sleep 6
-echo scan >/sys/kernel/debug/kmemleak
-leaks=$(cat /sys/kernel/debug/kmemleak)
-LEAKS=0
-if [ -n "$leaks" ] && echo "$leaks" | grep -q bes2600; then
-	echo "$leaks"
-	LEAKS=$(echo "$leaks" | grep -c '^unreferenced object')
-fi
+bes_teardown
 sync
 echo 3 >/proc/sys/vm/drop_caches
 SLAB1=$(slab_kb)

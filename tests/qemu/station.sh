@@ -58,24 +58,8 @@ summary "$bh_ratios"
 [ "$(dstat data_rx_violations)" = 0 ] || fail "the driver counted receive indications that broke the protocol"
 [ "$(dstat data_tx_bad_confirms)" = 0 ] || fail "the driver counted TX confirms for frames it never sent"
 
-wpa_stop
-ap_stop
-model_stop
-rmmod bes2600 || fail "rmmod bes2600"
-rmmod bes2600_vsdio || fail "rmmod bes2600_vsdio"
-
-# kmemleak does not report objects younger than 5 s; ours are the ones with bes2600 in their
-# backtrace (hwsim, netns and cfg80211 objects of the test setup are not judged here).
-sleep 6
-echo scan >/sys/kernel/debug/kmemleak
-leaks=$(cat /sys/kernel/debug/kmemleak)
-if [ -n "$leaks" ]; then
-	echo "$leaks" | grep -c '^unreferenced object' | sed "s/^/$LIB_TAG: kmemleak: suspected leaks: /"
-	if echo "$leaks" | grep -q bes2600; then
-		echo "$leaks"
-		fail "kmemleak reports leaks of bes2600"
-	fi
-fi
+bes_teardown
+[ "$LEAKS" = 0 ] || fail "kmemleak reports leaks of bes2600"
 summary "violations=0" "leaks=0"
 summary_print
 step "PASS"
