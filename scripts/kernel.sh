@@ -85,17 +85,9 @@ args+=(ARCH="$karch" O="$out")
 
 mkdir -p "$out"
 say "configuring $arch kernel in $out"
-make -s -C "$src" "${args[@]}" tinyconfig >&2
-(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config "${fragments[@]}" >/dev/null)
-make -s -C "$src" "${args[@]}" olddefconfig >&2
-
-# Kconfig silently drops options whose dependencies are unmet: insist on every one.
-missing=0
-while IFS= read -r line; do
-	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-	grep -qxF "$line" "$out/.config" || { say "config option not in effect: $line"; missing=1; }
-done < <(cat "${fragments[@]}")
-[ "$missing" = 0 ] || { rm -rf "$out"; die "the $arch config fragments do not apply; see above"; }
+kconfig_args=("${args[@]}")
+kconfig_apply "$src" "$out" tinyconfig "${fragments[@]}" ||
+	{ rm -rf "$out"; die "the $arch config fragments do not apply; see above"; }
 
 say "building $arch kernel (about 10 minutes on 2 cores)"
 start=$(date +%s)

@@ -83,3 +83,24 @@ guest_run() {
 	grep -E '^(splat|scenario):' "${log%.log}.verdict" || true
 	return "$rc"
 }
+
+# kconfig_apply SRC OUT BASE FRAGMENT... (kernel make arguments in the array kconfig_args):
+# configures the tree OUT from target BASE (tinyconfig, defconfig) with the fragments merged
+# over it. Kconfig drops options whose dependencies are unmet without a word, so every
+# `CONFIG_X=...` and `# CONFIG_X is not set` line of the fragments is checked in the result;
+# each one not in effect is named, and the status is 1.
+kconfig_apply() {
+	local src=$1 out=$2 base=$3 line missing=0
+	shift 3
+	make -s -C "$src" "${kconfig_args[@]}" "$base" >&2
+	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config "$@" >/dev/null)
+	make -s -C "$src" "${kconfig_args[@]}" olddefconfig >&2
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$out/.config" ;;
+		"# CONFIG_"*" is not set") ! grep -q "^${line#\# }" "$out/.config" ;;
+		*) continue ;;
+		esac || { say "config option not in effect: $line"; missing=1; }
+	done < <(cat "$@")
+	return "$missing"
+}

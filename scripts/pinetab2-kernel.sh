@@ -70,19 +70,9 @@ args+=(ARCH=arm64 O="$out")
 if [ ! -f "$out/.bes2600-configured" ]; then
 	mkdir -p "$out"
 	say "configuring the PineTab2 kernel in $out"
-	make -s -C "$src" "${args[@]}" defconfig >&2
-	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config "$fragment" >/dev/null)
-	make -s -C "$src" "${args[@]}" olddefconfig >&2
-	# Kconfig drops options whose dependencies are unmet without a word: insist on each.
-	missing=0
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=*) grep -qxF "$line" "$out/.config" ;;
-		"# CONFIG_"*" is not set") ! grep -q "^${line#\# }" "$out/.config" ;;
-		*) continue ;;
-		esac || { say "config option not in effect: $line"; missing=1; }
-	done <"$fragment"
-	[ "$missing" = 0 ] || { rm -rf "$out"; die "scripts/packaging/kernel/pinetab2.config does not apply; see above"; }
+	kconfig_args=("${args[@]}")
+	kconfig_apply "$src" "$out" defconfig "$fragment" ||
+		{ rm -rf "$out"; die "scripts/packaging/kernel/pinetab2.config does not apply; see above"; }
 	touch "$out/.bes2600-configured"
 fi
 if [ "$configure_only" = 1 ]; then
