@@ -11,7 +11,9 @@
 //!
 //! - the interrupt handler publishes the byte it read from register 0x001 and wakes the
 //!   thread ([`Shared::interrupt`]);
-//! - a process-context command goes into the one command slot ([`crate::wsm`]) and wakes it.
+//! - a process-context command goes into the one command slot ([`crate::wsm`]) and wakes it;
+//! - mac80211's ops report what the station does ([`Shared::set_activity`]), the input of the
+//!   sleep policy; the BH decides each pass whether the chip may sleep and tells its engine.
 //!
 //! The thread's life (docs/bh.md): boot the chip (the firmware download, the WiFi-active
 //! handshake, the startup indication, the configuration), then wait for an interrupt, a command
@@ -33,6 +35,7 @@ use kernel::{
         aref::ARef,
         atomic::{
             Atomic,
+            Full,
             Relaxed, //
         },
         Arc,
@@ -60,6 +63,10 @@ use crate::engine::{
         Fatal,
         PassReport,
         TxSource, //
+    },
+    power::{
+        Activity,
+        SleepSwitch, //
     },
     recovery::{
         Action,
@@ -210,6 +217,9 @@ pub(crate) struct Shared {
     tx_drop_requested: Atomic<u32>,
     /// Frames the BH holds (queued or awaiting a confirm), as of its last pass.
     tx_held: Atomic<u64>,
+    /// What mac80211 does ([`Activity`] bits), written by its ops, read by the BH each pass
+    /// for the sleep policy.
+    activity: Atomic<u32>,
     /// The way up to mac80211, once the hardware is registered.
     #[pin]
     hw: Mutex<Option<Arc<HwHandle<Bes2600Ops>>>>,
@@ -259,6 +269,7 @@ impl Shared {
             tx_inbox <- new_spinlock_irq!(inbox?, "bes2600::bh::Shared::tx_inbox"),
             tx_drop_requested: Atomic::new(0),
             tx_held: Atomic::new(0),
+            activity: Atomic::new(0),
             hw <- new_mutex!(None, "bes2600::bh::Shared::hw"),
             scan <- new_mutex!(ScanSignal::default(), "bes2600::bh::Shared::scan"),
             scan_changed <- new_condvar!("bes2600::bh::Shared::scan_changed"),
@@ -313,8 +324,10 @@ impl Shared {
         }
     }
 
-    /// A scan op starts: forget the previous scan's outcome.
+    /// A scan op starts: forget the previous scan's outcome; the chip stays awake until
+    /// [`Self::scan_end`].
     pub(crate) fn scan_begin(&self) {
+        self.set_activity(Activity::SCANNING, true);
         *self.scan.lock() = ScanSignal {
             running: true,
             ..ScanSignal::default()
@@ -324,6 +337,29 @@ impl Shared {
     /// The scan op is done.
     pub(crate) fn scan_end(&self) {
         *self.scan.lock() = ScanSignal::default();
+        self.set_activity(Activity::SCANNING, false);
+    }
+
+    /// mac80211's ops: the station starts or stops doing `bit` ([`Activity`]). Wakes the BH,
+    /// which wakes the chip when the policy no longer allows it to sleep.
+    pub(crate) fn set_activity(&self, bit: u32, on: bool) {
+        let mut old = self.activity.load(Relaxed);
+        loop {
+            let new = Activity(old).with(bit, on).0;
+            if new == old {
+                return;
+            }
+            match self.activity.cmpxchg(old, new, Full) {
+                Ok(_) => break,
+                Err(current) => old = current,
+            }
+        }
+        self.waker.wake();
+    }
+
+    /// What mac80211 does, as its ops last reported.
+    fn activity(&self) -> Activity {
+        Activity(self.activity.load(Relaxed))
     }
 
     /// mac80211 cancels the scan: it ends after the running batch.
@@ -462,6 +498,7 @@ pub(crate) fn start(p: Params, shared: Arc<Shared>) -> Result<Thread<()>> {
         inbox: KVec::with_capacity(INBOX_FRAMES, GFP_KERNEL)?,
         rx: RxCounts::default(),
         restore_pending: false,
+        sleep_switch: SleepSwitch::new(crate::module_parameters::chip_sleep.value() != 0),
     };
     let thread = Thread::spawn(fmt!("bes2600-bh"), move |ctx| state.run(ctx))?;
     shared.waker.set(Some(thread.waker()));
@@ -553,6 +590,9 @@ struct BhThread {
     rx: RxCounts,
     /// A restart needs mac80211 to replay its configuration once the link is up.
     restore_pending: bool,
+    /// The chip may sleep at all: the `chip_sleep` parameter, off for good after wakes in a
+    /// row that the chip never answered (docs/bh.md, "Chip wake and sleep").
+    sleep_switch: SleepSwitch,
 }
 
 impl BhThread {
@@ -653,6 +693,14 @@ impl BhThread {
         let guard = handle.as_deref().and_then(HwHandle::access);
         let hw = guard.as_deref();
         self.admit_tx(hw);
+        // The sleep policy (docs/bh.md, "Chip wake and sleep"): the link runs, mac80211 is
+        // idle, and the BH holds no frame (the engine adds its own conditions).
+        self.sleep_switch.observe(self.bh.power_counts().wakes);
+        let sleep_allowed = self.sleep_switch.enabled()
+            && self.link_up
+            && self.shared.activity().allows_sleep()
+            && self.tx.held() == 0;
+        self.bh.set_sleep_allowed(sleep_allowed);
         let now_us = self.clock.now_us();
         let host = self.func.claim_host()?;
         let mut bus = SdioBus::new(&host, &mut self.bufs, &self.shared.latch);
@@ -687,10 +735,14 @@ impl BhThread {
         drop(host);
         self.complete_tx(hw);
         let totals = *self.bh.totals();
+        let (power, power_counts) = (self.bh.power_state(), *self.bh.power_counts());
         self.shared.with_stats_mut(|s| {
             s.passes += 1;
             s.latched_used += u64::from(latched);
             s.engine = totals;
+            s.power = power;
+            s.sleep_allowed = sleep_allowed;
+            s.power_counts = power_counts;
         });
         Ok(r)
     }
@@ -779,10 +831,20 @@ impl BhThread {
         let now = self.clock.now_us();
         self.failed_at_us.get_or_insert(now);
         let err = match f {
-            Fatal::CommandTimeout { .. } | Fatal::ConfirmTimeout { .. } => ETIMEDOUT,
+            Fatal::CommandTimeout { .. } | Fatal::ConfirmTimeout { .. } | Fatal::WakeTimeout(_) => {
+                ETIMEDOUT
+            }
             _ => ECONNRESET,
         };
         self.fail_commands(err);
+        // On the real chip the doorbell may not reach a sleeping MCU without the wake line,
+        // which this driver does not drive yet: such a chip is kept awake after the restarts.
+        if matches!(f, Fatal::WakeTimeout(_)) && self.sleep_switch.wake_failed() {
+            dev_warn!(
+                self.dev,
+                "the chip did not wake on request; it stays awake until the module is reloaded\n"
+            );
+        }
         let actions = self.recovery.on_input(Input::from(f), now);
         self.act(actions, ctx);
     }

@@ -6,7 +6,7 @@
 //!
 //! | file | content |
 //! |---|---|
-//! | `stats` | `name value` lines: link state, boots, restarts, recovery times, interrupts, BH wake-ups, passes, RX/TX frames and batches, command confirm latency (min/avg/max µs), errors by kind |
+//! | `stats` | `name value` lines: link state, boots, restarts, recovery times, interrupts, BH wake-ups, passes, RX/TX frames and batches, command confirm latency (min/avg/max µs), the chip's wake/sleep state and counters, errors by kind |
 //! | `firmware` | the image's version string and the startup indication: buffers, buffer size, hardware, firmware type, API, build, version, capabilities, label |
 //! | `config` | the MAC address and its source, multi-TX confirm per interface, the bring-up MIB round trip |
 //! | `mib` | write `MIB VALUE [IF]` (numbers in decimal or `0x` hex): the u32 MIB is written, read back and compared through the command channel; the write fails if the round trip does; reading shows the last round trip |
@@ -122,6 +122,15 @@ fn show_stats(shared: &Arc<Shared>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "empty_polls {}", c.empty_polls)?;
         writeln!(f, "bus_errors {}", c.bus_errors)?;
         writeln!(f, "rejected {}", c.rejected)?;
+        // The chip's wake/sleep handshake (engine/power.rs, docs/bh.md "Chip wake and sleep").
+        let p = &s.power_counts;
+        writeln!(f, "power_state {}", s.power.name())?;
+        writeln!(f, "sleep_allowed {}", u8::from(s.sleep_allowed))?;
+        writeln!(f, "sleeps {}", p.sleeps)?;
+        writeln!(f, "sleeps_unconfirmed {}", p.sleeps_unconfirmed)?;
+        writeln!(f, "wakes {}", p.wakes)?;
+        writeln!(f, "wake_latency_avg_us {}", p.wake_us_avg())?;
+        writeln!(f, "wake_latency_max_us {}", p.wake_us_max)?;
         // The mac80211 data path (mac80211/tx.rs, mac80211/rx.rs).
         writeln!(f, "data_tx_queued {}", s.tx.queued)?;
         writeln!(f, "data_tx_confirmed {}", s.tx.confirmed)?;
@@ -156,6 +165,7 @@ fn show_errors(s: &Stats, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         ("command_timeout", e.command_timeout),
         ("confirm_timeout", e.confirm_timeout),
         ("bus", e.bus),
+        ("wake_timeout", e.wake_timeout),
         ("internal", e.internal),
         ("boot_failed", e.boot_failed),
     ] {

@@ -69,5 +69,11 @@ module_sdio_driver! {
             description: "Chip restarts allowed before the device is given up; the count is \
                 forgiven after 60 s of running without a failure",
         },
+        chip_sleep: u8 {
+            default: 1,
+            description: "Let the chip sleep while the interface is idle and not associated \
+                (1, the default) or keep it awake (0); a chip that does not wake on request \
+                turns sleeping off by itself until the module is reloaded",
+        },
     },
 }

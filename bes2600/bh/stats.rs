@@ -8,10 +8,16 @@ use core::fmt;
 
 use kernel::prelude::*;
 
-use crate::engine::pass::{
-    Counters,
-    Fatal,
-    Violation, //
+use crate::engine::{
+    pass::{
+        Counters,
+        Fatal,
+        Violation, //
+    },
+    power::{
+        PowerCounts,
+        PowerState, //
+    },
 };
 use crate::mac80211::{
     rx::RxCounts,
@@ -93,6 +99,8 @@ pub(crate) struct ErrorCounts {
     pub(crate) confirm_timeout: u32,
     /// Bus transfers kept failing.
     pub(crate) bus: u32,
+    /// The chip did not wake (MCU_ACTIVE handshake).
+    pub(crate) wake_timeout: u32,
     /// The engine's bookkeeping disagreed with itself.
     pub(crate) internal: u32,
     /// Boots (download, activation, startup, configuration) that failed.
@@ -116,6 +124,7 @@ impl ErrorCounts {
             Fatal::CommandTimeout { .. } => &mut self.command_timeout,
             Fatal::ConfirmTimeout { .. } => &mut self.confirm_timeout,
             Fatal::Bus(_) => &mut self.bus,
+            Fatal::WakeTimeout(_) => &mut self.wake_timeout,
             Fatal::Internal(_) => &mut self.internal,
         };
         *c = c.saturating_add(1);
@@ -223,6 +232,12 @@ pub(crate) struct Stats {
     pub(crate) rx: RxCounts,
     /// BSS-lost events from the firmware (it stopped hearing the AP's beacons).
     pub(crate) bss_lost: u64,
+    /// The chip's wake/sleep state, as of the last pass.
+    pub(crate) power: PowerState,
+    /// Whether the last pass allowed the chip to sleep.
+    pub(crate) sleep_allowed: bool,
+    /// What the wake/sleep state machine counted.
+    pub(crate) power_counts: PowerCounts,
 }
 
 impl Stats {
@@ -251,6 +266,7 @@ impl Stats {
                 command_timeout: 0,
                 confirm_timeout: 0,
                 bus: 0,
+                wake_timeout: 0,
                 internal: 0,
                 boot_failed: 0,
             },
@@ -270,6 +286,15 @@ impl Stats {
             tx: TxCounts::ZERO,
             rx: RxCounts::ZERO,
             bss_lost: 0,
+            power: PowerState::Awake,
+            sleep_allowed: false,
+            power_counts: PowerCounts {
+                sleeps: 0,
+                wakes: 0,
+                sleeps_unconfirmed: 0,
+                wake_us_total: 0,
+                wake_us_max: 0,
+            },
         }
     }
 

@@ -14,6 +14,7 @@
 //!   the outstanding command) and one pass: RX inline, dispatch, TX batches.
 //! * [`cmd`]: the command channel's pure part: one command outstanding, confirm matching,
 //!   timeout.
+//! * [`power`]: the chip's wake/sleep handshake and the sleep policy.
 //! * [`recovery`]: the recovery state machine: retry budget, backoff, actions.
 //!
 //! Plain `core` Rust without kernel dependency, allocation or `unsafe`; the kernel shell
@@ -45,6 +46,7 @@
 pub mod bus;
 pub mod cmd;
 pub mod pass;
+pub mod power;
 pub mod rate_policy;
 pub mod recovery;
 pub mod rx_meta;

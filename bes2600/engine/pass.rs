@@ -24,7 +24,11 @@
 //! 3. **Timeouts**: the outstanding command's deadline, and the watchdog on outstanding
 //!    buffers (no confirm for [`Config::confirm_timeout_us`] while buffers are in use, the
 //!    vendor's 3 s `lmac_mon_timer`).
-//! 4. **TX**: the pending command first (it may take the buffer reserved for commands),
+//! 4. **Power**: the chip's wake/sleep handshake ([`Power`], docs/bh.md, "Chip wake and
+//!    sleep"): after [`super::power::IDLE_US`] of idle time, when the shell allows it, the
+//!    quiescent power mode and MCU_DEACTIVE; before any TX to a sleeping chip, MCU_ACTIVE
+//!    and the active power mode. Commands and data frames only go while the chip is awake.
+//! 5. **TX**: the pending command first (it may take the buffer reserved for commands),
 //!    then data frames while the data budget (capacity − 1 − in use) allows, packed by
 //!    [`TxBatchBuilder`] (same slot size, at most 16 messages, MCU-channel messages alone)
 //!    straight into the bus's TX buffer, sequence numbers stamped in the copy, written as one
@@ -53,6 +57,14 @@ use super::cmd::{
     CommandChannel,
     Outstanding,
     DEFAULT_TIMEOUT_US, //
+};
+use super::power::{
+    OwnMib,
+    Power,
+    PowerCounts,
+    PowerState,
+    StepError,
+    WakeTimeout, //
 };
 use crate::protocol::{
     error::{
@@ -365,6 +377,8 @@ pub enum Fatal {
     },
     /// Bus transfers kept failing ([`Config::bus_retries`]) or the card is gone.
     Bus(BusError),
+    /// The chip did not wake: the MCU_ACTIVE handshake never saw MCU_WAKEUP_READY.
+    WakeTimeout(WakeTimeout),
     /// The engine's own bookkeeping disagreed with itself (a bug, reported instead of a
     /// panic).
     Internal(Error),
@@ -381,6 +395,7 @@ impl fmt::Display for Fatal {
                 write!(f, "no confirm with {in_use} buffers in use")
             }
             Fatal::Bus(e) => write!(f, "bus: {e}"),
+            Fatal::WakeTimeout(w) => write!(f, "{w}"),
             Fatal::Internal(e) => write!(f, "internal error: {e}"),
         }
     }
@@ -465,6 +480,8 @@ pub struct Bh {
     failed: Option<Fatal>,
     /// Counters summed over every pass.
     totals: Counters,
+    /// The chip's wake/sleep state.
+    power: Power,
 }
 
 impl Bh {
@@ -483,6 +500,7 @@ impl Bh {
             progress_at_us: 0,
             failed: None,
             totals: Counters::ZERO,
+            power: Power::new(),
         }
     }
 
@@ -492,8 +510,12 @@ impl Bh {
     pub fn reset(&mut self) -> Option<Outstanding> {
         let o = self.cmd.abandon();
         let totals = self.totals;
+        let mut power = core::mem::take(&mut self.power);
+        // A restarted firmware runs awake (docs/bh.md, "Chip wake and sleep").
+        power.reset();
         *self = Self::new(self.cfg);
         self.totals = totals;
+        self.power = power;
         o
     }
 
@@ -527,6 +549,23 @@ impl Bh {
         &self.totals
     }
 
+    /// The chip's wake/sleep state.
+    pub const fn power_state(&self) -> PowerState {
+        self.power.state()
+    }
+
+    /// What the wake/sleep state machine counted (kept across [`Self::reset`]).
+    pub const fn power_counts(&self) -> &PowerCounts {
+        self.power.counts()
+    }
+
+    /// The shell allows the chip to sleep when idle, or not: its sleep policy
+    /// ([`super::power::Activity::allows_sleep`]) and whatever it still holds. Taken into
+    /// account by the next pass; not allowed while asleep wakes the chip.
+    pub fn set_sleep_allowed(&mut self, allowed: bool) {
+        self.power.set_allowed(allowed);
+    }
+
     /// The earliest time a pass has a timeout to check (the shell bounds its wait with it).
     pub fn next_deadline(&self) -> Option<u64> {
         if self.failed.is_some() {
@@ -536,10 +575,16 @@ impl Bh {
             self.progress_at_us
                 .saturating_add(self.cfg.confirm_timeout_us)
         });
-        match (self.cmd.deadline(), watchdog) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        // Before the startup indication nothing sleeps.
+        let power = self
+            .flow
+            .is_started()
+            .then(|| self.power.deadline())
+            .flatten();
+        [self.cmd.deadline(), watchdog, power]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// One pass: RX inline, dispatch, timeouts, TX (see the module docs).
@@ -576,6 +621,7 @@ impl Bh {
                         r.counters.timeouts += 1
                     }
                     Fatal::Exception { .. } => r.counters.exceptions += 1,
+                    Fatal::WakeTimeout(_) => r.counters.timeouts += 1,
                     Fatal::Bus(_) | Fatal::Internal(_) => {}
                 }
                 self.failed = Some(f);
@@ -605,8 +651,39 @@ impl Bh {
     {
         let rx_more = self.rx(bus, clock, events, r)?;
         self.check_timeouts(clock.now_us())?;
+        self.power_step(bus, clock.now_us(), commands, data, r)?;
         let tx_more = self.tx(bus, clock, commands, data, r)?;
         Ok(rx_more || tx_more)
+    }
+
+    /// The wake/sleep step ([`Power::step`]): whether the chip is idle, whether work waits.
+    fn power_step<B, Q, D>(
+        &mut self,
+        bus: &mut B,
+        now: u64,
+        commands: &mut Q,
+        data: &mut D,
+        r: &mut PassReport,
+    ) -> Result<(), Stop>
+    where
+        B: Bus + ?Sized,
+        Q: TxSource + ?Sized,
+        D: TxSource + ?Sized,
+    {
+        if !self.flow.is_started() {
+            return Ok(());
+        }
+        let work = commands.peek().is_some() || data.peek().is_some();
+        let idle = !work
+            && self.cmd.is_idle()
+            && self.flow.is_idle()
+            && self.tx_retry.is_none()
+            && self.rx_retry.is_none();
+        match self.power.step(bus, now, idle, work) {
+            Ok(()) => Ok(()),
+            Err(StepError::Bus(e)) => Err(self.bus_failed(e, r)),
+            Err(StepError::Wake(w)) => Err(Fatal::WakeTimeout(w).into()),
+        }
     }
 
     /// Counts a failed transfer and decides between retry and giving up.
@@ -670,6 +747,7 @@ impl Bh {
             r.counters.rx_batches += 1;
             let batch = RxBatch::parse(bytes, len).map_err(Violation::Batch)?;
             let now = clock.now_us();
+            self.power.activity(now);
             for m in batch.iter() {
                 r.counters.rx_frames += 1;
                 self.dispatch(m, now, events, r)?;
@@ -745,6 +823,7 @@ impl Bh {
                 let (_, ind) =
                     msg::decode::<StartupIndication>(m).map_err(Violation::BadStartup)?;
                 self.flow.start(&ind).map_err(Violation::BadStartup)?;
+                self.power.activity(now);
                 r.started = true;
                 events.firmware_up(&ind);
                 Ok(())
@@ -765,7 +844,12 @@ impl Bh {
                     }))
                 })?;
                 r.counters.confirms += 1;
-                events.command_done(m);
+                if self.power.owns_outstanding() {
+                    // The engine's own power-mode write: nobody upstairs waits for it.
+                    self.power.own_confirmed();
+                } else {
+                    events.command_done(m);
+                }
                 Ok(())
             }
             Received::TxConfirm { count, .. } => {
@@ -812,18 +896,22 @@ impl Bh {
         Q: TxSource + ?Sized,
         D: TxSource + ?Sized,
     {
+        let now = clock.now_us();
         if let Some(batch) = self.tx_retry.take() {
-            self.write(bus, batch, r)?;
+            self.write(bus, batch, now, r)?;
         }
         if !self.flow.is_started() {
             return Ok(false);
         }
-        let now = clock.now_us();
         for _ in 0..self.cfg.max_tx_batches.max(1) {
             match self.build(bus.tx_buffer(), now, commands, data, r)? {
-                Some(batch) => self.write(bus, batch, r)?,
+                Some(batch) => self.write(bus, batch, now, r)?,
                 None => return Ok(false),
             }
+        }
+        // Not awake: the power step's deadline brings the next pass, not a busy loop.
+        if !self.power.is_awake() {
+            return Ok(false);
         }
         let command_ready = self.cmd.is_idle() && self.flow.can_send_command();
         let data_ready = self.flow.data_budget() > 0;
@@ -831,7 +919,13 @@ impl Bh {
     }
 
     /// Writes a built batch with the next TX toggle; on failure keeps it for a retry.
-    fn write<B>(&mut self, bus: &mut B, batch: TxBatch, r: &mut PassReport) -> Result<(), Stop>
+    fn write<B>(
+        &mut self,
+        bus: &mut B,
+        batch: TxBatch,
+        now: u64,
+        r: &mut PassReport,
+    ) -> Result<(), Stop>
     where
         B: Bus + ?Sized,
     {
@@ -845,6 +939,7 @@ impl Bh {
         };
         match bus.write_data(cmd) {
             Ok(()) => {
+                self.power.activity(now);
                 r.counters.tx_batches += 1;
                 r.counters.tx_frames = r
                     .counters
@@ -880,27 +975,23 @@ impl Bh {
         let mut b = TxBatchBuilder::new(buf, self.cfg.tx);
 
         if self.cmd.is_idle() && self.flow.can_send_command() {
-            if let Some(m) = commands.peek() {
-                match self.check_command(m, &b) {
-                    Ok(cmd_id) => {
-                        let seq = self.flow.admit_command(cmd_id).map_err(internal)?;
-                        let copy = b.push(m, stamp).map_err(internal)?;
-                        wsm_header::stamp_seq(copy, seq).map_err(internal)?;
-                        self.cmd
-                            .sent(cmd_id.with_seq(seq), now)
-                            .map_err(|_| internal(Error::Flow(FlowError::CommandPending)))?;
-                        commands.taken();
-                        r.counters.tx_commands += 1;
-                    }
-                    Err(e) => {
-                        commands.rejected(e);
-                        r.counters.rejected += 1;
-                    }
+            if let Some(mode) = self.power.own_mib() {
+                // The power handshake's own command goes first; the shell's waits until the
+                // chip is awake.
+                let mut own = OwnMib::new(mode).map_err(internal)?;
+                self.push_command(&mut b, &mut own, now, stamp, r)?;
+                if let Some(e) = own.rejected {
+                    return Err(internal(e));
                 }
+                if own.taken {
+                    self.power.own_sent();
+                }
+            } else if self.power.is_awake() {
+                self.push_command(&mut b, commands, now, stamp, r)?;
             }
         }
 
-        while self.flow.data_budget() > 0 {
+        while self.power.is_awake() && self.flow.data_budget() > 0 {
             let Some(m) = data.peek() else {
                 break;
             };
@@ -927,6 +1018,40 @@ impl Bh {
             self.progress_at_us = now;
         }
         b.finish().map(Some).map_err(internal)
+    }
+
+    /// Puts the head command of `src` into batch `b`, or refuses it.
+    fn push_command<S>(
+        &mut self,
+        b: &mut TxBatchBuilder<'_>,
+        src: &mut S,
+        now: u64,
+        stamp: u32,
+        r: &mut PassReport,
+    ) -> Result<(), Stop>
+    where
+        S: TxSource + ?Sized,
+    {
+        let Some(m) = src.peek() else {
+            return Ok(());
+        };
+        match self.check_command(m, b) {
+            Ok(cmd_id) => {
+                let seq = self.flow.admit_command(cmd_id).map_err(internal)?;
+                let copy = b.push(m, stamp).map_err(internal)?;
+                wsm_header::stamp_seq(copy, seq).map_err(internal)?;
+                self.cmd
+                    .sent(cmd_id.with_seq(seq), now)
+                    .map_err(|_| internal(Error::Flow(FlowError::CommandPending)))?;
+                src.taken();
+                r.counters.tx_commands += 1;
+            }
+            Err(e) => {
+                src.rejected(e);
+                r.counters.rejected += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Whether `m` is a command that can be sent: a complete request other than 0x0004,

@@ -56,7 +56,9 @@ impl From<Fatal> for Input {
         match f {
             Fatal::Violation(_) | Fatal::Internal(_) => Input::ProtocolViolation,
             Fatal::Exception { .. } => Input::Exception,
-            Fatal::CommandTimeout { .. } | Fatal::ConfirmTimeout { .. } => Input::CommandTimeout,
+            Fatal::CommandTimeout { .. } | Fatal::ConfirmTimeout { .. } | Fatal::WakeTimeout(_) => {
+                Input::CommandTimeout
+            }
             Fatal::Bus(_) => Input::BusError,
         }
     }

@@ -128,40 +128,44 @@ pub(super) fn run(hw: &Hw<Bes2600Ops>, vif: &Vif, req: &ScanRequest) -> Result {
         EINVAL
     })?;
     let sa = vif.addr();
+    // The scan keeps the chip awake from here to `scan_end`, which every way out reaches.
     data.shared.scan_begin();
-    let mut aborted = false;
-    let mut template_band = None;
-    while let Some(batch) = plan.next_batch() {
-        if data.shared.scan_cancelled() {
-            aborted = true;
-            break;
-        }
-        let band = match batch.band {
-            Band::Ghz2 => HwBand::Ghz2,
-            Band::Ghz5 => HwBand::Ghz5,
-        };
-        if template_band != Some(band) {
-            upload_template(hw, &sa, req, band)?;
-            template_band = Some(band);
-        }
-        let c = data.shared.send(&batch.request, IF_ID)?;
-        if !c.decode::<StartScanConfirm>()?.status.is_success() {
-            pr_warn!("bes2600: the firmware refused a scan batch\n");
-            aborted = true;
-            break;
-        }
-        let watchdog = Delta::from_millis(i64::from(batch.watchdog_ms()));
-        if data.shared.wait_scan_done(watchdog).is_none() {
-            pr_warn!("bes2600: a scan batch did not end in time; stopping it\n");
-            if let Ok(c) = data.shared.send(&StopScan::default(), IF_ID) {
-                let _ = c.decode::<StopScanConfirm>();
+    let result = (|| -> Result<bool> {
+        let mut aborted = false;
+        let mut template_band = None;
+        while let Some(batch) = plan.next_batch() {
+            if data.shared.scan_cancelled() {
+                aborted = true;
+                break;
             }
-            aborted = true;
-            break;
+            let band = match batch.band {
+                Band::Ghz2 => HwBand::Ghz2,
+                Band::Ghz5 => HwBand::Ghz5,
+            };
+            if template_band != Some(band) {
+                upload_template(hw, &sa, req, band)?;
+                template_band = Some(band);
+            }
+            let c = data.shared.send(&batch.request, IF_ID)?;
+            if !c.decode::<StartScanConfirm>()?.status.is_success() {
+                pr_warn!("bes2600: the firmware refused a scan batch\n");
+                aborted = true;
+                break;
+            }
+            let watchdog = Delta::from_millis(i64::from(batch.watchdog_ms()));
+            if data.shared.wait_scan_done(watchdog).is_none() {
+                pr_warn!("bes2600: a scan batch did not end in time; stopping it\n");
+                if let Ok(c) = data.shared.send(&StopScan::default(), IF_ID) {
+                    let _ = c.decode::<StopScanConfirm>();
+                }
+                aborted = true;
+                break;
+            }
         }
-    }
+        Ok(aborted)
+    })();
     data.shared.scan_end();
-    hw.scan_completed(aborted);
+    hw.scan_completed(result?);
     Ok(())
 }
 

@@ -8,10 +8,15 @@
 //! authentication frame; the chip only transmits on a channel once it joined it, so the join
 //! happens there (the vendor joins when it sees the authentication frame in its TX path, which
 //! holds the data path meanwhile; here nothing waits). A BSSID of zero ends the connection.
+//!
+//! What the station does (joined, associated) is the sleep policy's input: the BH lets the
+//! chip sleep only while nothing of it is going on ([`publish`]; docs/bh.md, "Chip wake and
+//! sleep").
 
 use kernel::prelude::*;
 
 use super::HwData;
+use crate::engine::power::Activity;
 use crate::engine::station::{
     self,
     bss_params,
@@ -87,6 +92,14 @@ impl StaState {
     }
 }
 
+/// Tells the BH what the station does now (the sleep policy's input).
+fn publish(data: &HwData, st: &StaState) {
+    data.shared
+        .set_activity(Activity::JOINED, st.joined.is_some());
+    data.shared
+        .set_activity(Activity::ASSOCIATED, st.associated);
+}
+
 /// A command's confirm status as a result: anything but success is `EIO`, after a line in the
 /// log naming the command.
 fn check(what: &str, status: Status) -> Result {
@@ -102,6 +115,7 @@ fn check(what: &str, status: Status) -> Result {
 pub(super) fn start(data: &HwData) -> Result {
     let mut st = data.sta.lock();
     *st = StaState::new();
+    publish(data, &st);
     Ok(())
 }
 
@@ -110,6 +124,7 @@ pub(super) fn stop(data: &HwData) {
     data.shared.flush_tx(true);
     let mut st = data.sta.lock();
     st.vif = None;
+    publish(data, &st);
 }
 
 /// One station interface; no other type (the chip's AP and P2P modes are not supported).
@@ -138,6 +153,7 @@ pub(super) fn remove_interface(data: &HwData, _vif: &Vif) {
         let _ = unjoin(data, &mut st);
     }
     st.vif = None;
+    publish(data, &st);
 }
 
 /// Leaves the BSS: 0x000A reset of the interface ("Join, reset and BSS parameters"); keys are gone
@@ -205,6 +221,7 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
             st.associated = false;
         }
     }
+    publish(data, &st);
 }
 
 /// 0x000B join on the channel mac80211 chose for the BSS.
@@ -223,6 +240,9 @@ fn join(data: &HwData, st: &mut StaState, vif: &Vif, bssid: [u8; 6]) -> Result {
         ssid: &[],
     })
     .map_err(errno)?;
+    // Awake from the join on, through authentication and association (`publish` clears it
+    // again if the join fails).
+    data.shared.set_activity(Activity::JOINED, true);
     let c = data.shared.send(&req, IF_ID)?;
     check("join", c.decode::<JoinConfirm>()?.status)?;
     st.joined = Some((bssid, b));

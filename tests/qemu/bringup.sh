@@ -6,6 +6,8 @@
 #   WiFi image), activates WiFi, receives the startup indication and configures the chip
 #   (multi-TX confirm, MAC address): debugfs shows all of it;
 # - a MIB write-then-read round trip works through the command channel (debugfs `mib`);
+# - with the interface down the chip goes to sleep when idle (debugfs `sleeps`,
+#   `power_state`), and a command afterwards wakes it and works, with no model violation;
 # - transient faults (an interrupt storm, failing CMD53s, timed-out CMD52s) are ridden out
 #   without a restart;
 # - each fault of the chip model (a dropped command confirm, a silent crash, a crash with
@@ -154,12 +156,34 @@ mib_round_trip 0x0007 2347 || fail "MIB round trip"
 sed "s/^/bringup: /" "$dbg/mib"
 mib_round_trip 0x1003 0x2 || fail "second MIB round trip"
 
-# fault NAME SPEC COUNTER TRIGGER: injects SPEC, triggers it with a command when TRIGGER is
-# "command", waits for the restart and a working device, checks that errors.COUNTER grew.
+step "chip sleep: no interface is up, so the idle chip sleeps"
+asleep() { [ "$(dstat sleeps)" -gt 0 ] && [ "$(dstat power_state)" = asleep ]; }
+wait_for 10 asleep || fail "the chip never went to sleep (power_state $(dstat power_state)," \
+	"sleeps $(dstat sleeps), sleep_allowed $(dstat sleep_allowed))"
+wakes=$(dstat wakes)
+mib_round_trip 0x0007 2346 || fail "MIB round trip after the chip slept"
+[ "$(dstat wakes)" -gt "$wakes" ] || fail "the command did not wake the chip"
+wait_for 10 asleep || fail "the chip did not go back to sleep"
+model_stats
+[ "$(mstat violations)" = 0 ] || fail "the chip model counted protocol violations around sleep"
+[ "$(mstat mcu_sleeps)" -gt 0 ] 2>/dev/null || fail "the chip model never saw the MCU asleep"
+step "chip sleep: sleeps $(dstat sleeps), wakes $(dstat wakes), wake latency" \
+	"avg $(dstat wake_latency_avg_us) us, max $(dstat wake_latency_max_us) us"
+
+# esum COUNTER...: the sum of the debugfs errors.COUNTERs.
+esum() {
+	n=0
+	for c in "$@"; do n=$((n + $(dstat "errors.$c"))); done
+	echo $n
+}
+# fault NAME SPEC COUNTERS TRIGGER: injects SPEC, triggers it with a command when TRIGGER is
+# "command", waits for the restart and a working device, checks that the sum of the
+# errors.COUNTERS (space-separated) grew.
 fault() {
 	fname=$1 spec=$2 counter=$3 trigger=$4
 	before=$(dstat restarts)
-	count=$(dstat "errors.$counter")
+	# shellcheck disable=SC2086 # the counters are a list
+	count=$(esum $counter)
 	t0=$(now_ms)
 	echo "fault $spec" >"$ctl"
 	trigger_pid=
@@ -173,7 +197,8 @@ fault() {
 	mib_round_trip 0x0007 $((before + 500)) || fail "$fname: no working device after recovery"
 	t1=$(now_ms)
 	[ -z "$trigger_pid" ] || wait "$trigger_pid" || true
-	[ "$(dstat "errors.$counter")" -gt "$count" ] || fail "$fname: errors.$counter not counted"
+	# shellcheck disable=SC2086 # the counters are a list
+	[ "$(esum $counter)" -gt "$count" ] || fail "$fname: errors.{$counter} not counted"
 	step "recovery $fname: $((t1 - t0)) ms from the fault to a working device" \
 		"(driver: failure to link up $(dstat last_recovery_ms) ms; last error: $(dstat last_error))"
 }
@@ -207,7 +232,8 @@ survive cmd52-timeout "cmd52-timeout:count=2" bus_errors irq_read_errors
 
 step "faults"
 fault drop-confirm "drop-confirm:kind=cmd" confirm_timeout command
-fault crash-silent "crash:mode=silent" confirm_timeout command
+# A chip that crashed while asleep does not answer the wake doorbell either.
+fault crash-silent "crash:mode=silent" "confirm_timeout wake_timeout" command
 fault crash-exception "crash:mode=exception" exception none
 fault corrupt-rx-len "corrupt-rx-len" bad_batch command
 fault corrupt-rx-id "corrupt-rx-id" unexpected_confirm command

@@ -44,7 +44,7 @@ station_scenarios
 # What the BH did over the whole run (docs/bh.md): wake-ups per interrupt, frames per bus
 # batch, and the data path's counters.
 step "== the BH's counters over the run"
-grep -E '^(interrupts|bh_wakeups|passes|rx_batches|rx_frames|tx_batches|tx_frames|commands|data_[a-z_]+) ' \
+grep -E '^(interrupts|bh_wakeups|passes|rx_batches|rx_frames|tx_batches|tx_frames|commands|data_[a-z_]+|power_state|sleeps|wakes|wake_latency_[a-z_]+) ' \
 	"$dbg/stats" | sed "s/^/$LIB_TAG: bh: /"
 bh_ratios=$(awk '{ v[$1] = $2 }
 	END {

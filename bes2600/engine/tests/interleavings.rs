@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Random interleavings of commands, data, time and chip-model faults.
+//! Random interleavings of commands, data, time, chip-model faults and the shell's sleep
+//! permission (with idle gaps around the 50 ms after which the chip may sleep).
 //!
 //! Whatever happens, the engine never makes the chip count a violation (buffer overflow,
 //! sequence, toggle, malformed batch: faults the model injects itself do not count), never
@@ -11,6 +12,7 @@
 mod common;
 
 use bes2600_engine::pass::{Config, Fatal};
+use bes2600_engine::power::PowerState;
 use bes2600_engine::protocol::mib::{self, ReadMib, SetMib, SlotTime};
 use bes2600_engine::protocol::msg::mcu::McuCommand;
 use bes2600_engine::protocol::wsm_header::id;
@@ -30,6 +32,10 @@ enum Op {
     Advance(u16),
     /// Service the BH.
     Run,
+    /// The shell allows sleep, or not, and wakes the BH.
+    SleepAllowed(bool),
+    /// A short idle gap (ms), around the sleep's idle time.
+    Idle(u8),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +50,7 @@ enum Fault {
     IrqStorm(u8),
     BusError(u8),
     Cmd52Timeout(u8),
+    NoWake,
 }
 
 impl Fault {
@@ -76,6 +83,7 @@ impl Fault {
             Fault::IrqStorm(n) => format!("irq-storm:count={n}"),
             Fault::BusError(n) => format!("bus-error:count={n}"),
             Fault::Cmd52Timeout(n) => format!("cmd52-timeout:count={n}"),
+            Fault::NoWake => "no-wake".into(),
         }
     }
 }
@@ -92,6 +100,7 @@ fn fault() -> impl Strategy<Value = Fault> {
         (1u8..40).prop_map(Fault::IrqStorm),
         (1u8..30).prop_map(Fault::BusError),
         (1u8..30).prop_map(Fault::Cmd52Timeout),
+        Just(Fault::NoWake),
     ]
 }
 
@@ -102,6 +111,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => fault().prop_map(Op::Fault),
         2 => (0u16..4000).prop_map(Op::Advance),
         3 => Just(Op::Run),
+        2 => any::<bool>().prop_map(Op::SleepAllowed),
+        2 => (0u8..120).prop_map(Op::Idle),
     ]
 }
 
@@ -139,6 +150,8 @@ fn explained(f: &Fatal, injected: &[Fault]) -> bool {
             )
         }),
         Fatal::Bus(_) => any(&|x| matches!(x, Fault::BusError(_) | Fault::Cmd52Timeout(_))),
+        // A crashed firmware does not answer the doorbell either.
+        Fatal::WakeTimeout(_) => any(&|x| matches!(x, Fault::NoWake | Fault::Crash(_))),
         Fatal::Internal(_) => false,
     }
 }
@@ -179,6 +192,13 @@ fn check(buffers: u16, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Run => {
                 h.run();
             }
+            Op::SleepAllowed(on) => {
+                h.bh.set_sleep_allowed(on);
+                h.run();
+            }
+            Op::Idle(ms) => {
+                h.advance(u64::from(ms));
+            }
         }
         prop_assert_eq!(h.bus.violations(), 0, "after op {}", i);
         prop_assert!(h.bh.flow().in_use() <= buffers);
@@ -204,6 +224,11 @@ fn check(buffers: u16, ops: Vec<Op>) -> Result<(), TestCaseError> {
     prop_assert!(h.recovery.is_running(), "{:?}", h.recovery.state());
     prop_assert!(h.data.frames.is_empty(), "every queued frame was sent");
     prop_assert!(h.cmds.pending.is_none());
+    // Awake again for the round trips below, which do not let time pass.
+    h.bh.set_sleep_allowed(false);
+    h.run();
+    h.advance(100);
+    prop_assert_eq!(h.bh.power_state(), PowerState::Awake);
     // A working link: a command round trip and data.
     let c = h.round_trip(&ReadMib { mib_id: 0 }, 0);
     prop_assert_eq!(c.map(|c| base(&c)), Ok(id::READ_MIB_CONFIRM));
@@ -255,10 +280,20 @@ proptest! {
                     None
                 }
                 Op::Advance(ms) => h.advance(u64::from(ms)),
+                Op::Idle(ms) => h.advance(u64::from(ms)),
+                Op::SleepAllowed(on) => {
+                    h.bh.set_sleep_allowed(on);
+                    h.run()
+                }
                 Op::Run | Op::Fault(_) => h.run(),
             };
             prop_assert_eq!(f, None);
+            prop_assert_eq!(h.bus.violations(), 0, "after op {}", i);
         }
+        // Whatever is still queued goes once the chip is awake (the queued work wakes the BH,
+        // the handshake takes a few ms).
+        prop_assert_eq!(h.run(), None);
+        prop_assert_eq!(h.advance(100), None);
         prop_assert_eq!(h.run(), None);
         prop_assert!(h.data.frames.is_empty() && h.cmds.pending.is_none());
         prop_assert!(h.bh.flow().is_idle());

@@ -23,6 +23,18 @@
 //!   the startup indication is the first RX batch.
 //! * **Crashed**: injected fault; nothing is answered until a card reset.
 //!
+//! # MCU sleep
+//!
+//! While WiFi is active the MCU counts as asleep from the MCU_DEACTIVE doorbell on, as long as
+//! the firmware's operational power mode (MIB 0x1006) is quiescent, until MCU_ACTIVE. Asleep it
+//! takes no TX batch: the vendor only takes data frames from its queues while its power state
+//! machine holds the device awake ("LOCKED"), and a command first wakes the device
+//! synchronously (MCU_ACTIVE handshake, then MIB 0x1006 active) before it is queued
+//! (bes_pwr.c; the handshake in bes2600_sdio.c:1421-1714); the only bus traffic while asleep is
+//! the RX the chip announces itself and the state machine's own transitions. A CMD53 write to
+//! a sleeping MCU is the violation `tx_while_asleep` and is not processed. Register accesses
+//! (CMD52) stay allowed: they reach the SDIO function, not the MCU.
+//!
 //! Which image a RUN starts: the one whose CRC matches `--wifi-fw` / `--cal-fw` when
 //! given; otherwise, with calibration enabled, the first image run after a card reset
 //! is the calibration image unless DPD data was downloaded to 0x2008C000 first — exactly
@@ -137,6 +149,8 @@ pub struct Chip {
     fw: Option<Firmware>,
     status: u8,
     doorbell_high: u8,
+    /// MCU_DEACTIVE was rung and no MCU_ACTIVE since (see "MCU sleep").
+    mcu_deactivated: bool,
     tx_toggle: bool,
     rx_toggle: bool,
     len_toggle: bool,
@@ -170,6 +184,7 @@ impl Chip {
             fw: None,
             status: 0,
             doorbell_high: 0,
+            mcu_deactivated: false,
             tx_toggle: false,
             rx_toggle: false,
             len_toggle: false,
@@ -204,6 +219,14 @@ impl Chip {
     /// Status register 0x10C.
     pub fn status(&self) -> u8 {
         self.status
+    }
+
+    /// Whether the MCU sleeps: WiFi active, MCU_DEACTIVE rung and not MCU_ACTIVE since, the
+    /// power mode (MIB 0x1006) quiescent.
+    pub fn mcu_asleep(&self) -> bool {
+        self.phase == Phase::Active
+            && self.mcu_deactivated
+            && self.fw.as_ref().is_some_and(|f| f.is_quiescent())
     }
 
     /// Messages waiting for a free slot in the host's RX queue.
@@ -246,6 +269,7 @@ impl Chip {
         self.boot = BootRom::new();
         self.fw = None;
         self.doorbell_high = 0;
+        self.mcu_deactivated = false;
         self.pending.clear();
         self.queued.clear();
         self.in_flight = 0;
@@ -311,7 +335,8 @@ impl Chip {
             HostMsg::CardReset => {
                 log::info("card reset: back to the boot ROM");
                 self.stats.inc("card_resets");
-                self.faults.remove(|k| matches!(k, FaultKind::Crash { .. }));
+                self.faults
+                    .remove(|k| matches!(k, FaultKind::Crash { .. } | FaultKind::NoWake));
                 self.end_excuse();
                 self.reset();
             }
@@ -360,6 +385,18 @@ impl Chip {
                 );
             }
             Phase::Crashed => self.stats.inc("ignored_while_crashed"),
+            Phase::Active if self.mcu_asleep() => {
+                // Not processed: the toggle stays, nothing reaches the firmware.
+                self.stats.violation(
+                    violation::TX_WHILE_ASLEEP,
+                    &format!(
+                        "CMD53 write of {} bytes while the MCU sleeps (MCU_DEACTIVE, power mode \
+                         {:#x})",
+                        data.len(),
+                        self.fw.as_ref().map_or(0, |f| f.power_mode())
+                    ),
+                );
+            }
             Phase::Active => self.tx_batch(now, toggle, field_len as u16, data, air),
         }
     }
@@ -437,9 +474,22 @@ impl Chip {
         let mut s = self.status;
         let has = |b: u16| bits & b != 0;
         if has(Doorbell::MCU_ACTIVE) {
-            s |= SlaveStatus::MCU_WAKEUP_READY;
+            if self.faults.is_active(now, |k| *k == FaultKind::NoWake) {
+                log::info("fault: MCU_ACTIVE ignored, the MCU stays asleep");
+                self.stats.inc("fault.no-wake");
+            } else {
+                if self.mcu_asleep() {
+                    self.stats.inc("mcu_wakes");
+                }
+                self.mcu_deactivated = false;
+                s |= SlaveStatus::MCU_WAKEUP_READY;
+            }
         }
         if has(Doorbell::MCU_DEACTIVE) {
+            self.mcu_deactivated = true;
+            if self.mcu_asleep() {
+                self.stats.inc("mcu_sleeps");
+            }
             s &= !SlaveStatus::MCU_WAKEUP_READY;
         }
         if has(Doorbell::BT_ACTIVE) {
@@ -475,6 +525,9 @@ impl Chip {
             Phase::Loaded => {
                 log::info("WiFi activated: firmware starts");
                 self.phase = Phase::Active;
+                // The firmware starts awake (vendor: bes2600_pwr_start() holds the device
+                // awake once WiFi runs, bes_pwr.c).
+                self.mcu_deactivated = false;
                 self.reset_link();
                 self.pending.clear();
                 self.in_flight = 0;

@@ -23,6 +23,7 @@
 //! | `ap-return` | ends `ap-vanish` |
 //! | `decrypt-fail` | protected frames the chip receives are reported as decryption failures |
 //! | `beacon-loss` | the chip hears no beacons |
+//! | `no-wake` | the MCU ignores MCU_ACTIVE: it stays asleep and status bit 4 (MCU_WAKEUP_READY) is never set, until the fault is cleared or expires or the card is reset |
 //! | `hostile` | a hostile chip: `rate=N` of every 1000 RX batches (default 20) leave with one mutation drawn by a PRNG seeded with `seed=S` (default 1): a message length, id or sequence number, a count or flag (random bytes), a truncated tail, or an oversize length register. Not something the real chip is known to do: it stands for a chip whose firmware or bus went wrong, to prove the driver takes anything |
 
 use crate::ieee80211::{parse_mac, Mac};
@@ -84,6 +85,8 @@ pub enum FaultKind {
     DecryptFail,
     /// Beacons are lost.
     BeaconLoss,
+    /// The MCU never wakes (MCU_ACTIVE is ignored).
+    NoWake,
     /// A hostile chip: mutates `permille` of the RX batches, PRNG seeded with `seed`.
     Hostile {
         /// Batches mutated per 1000.
@@ -102,6 +105,7 @@ impl FaultKind {
             FaultKind::ApVanish(_)
                 | FaultKind::DecryptFail
                 | FaultKind::BeaconLoss
+                | FaultKind::NoWake
                 | FaultKind::Hostile { .. }
         )
     }
@@ -127,6 +131,7 @@ impl FaultKind {
             FaultKind::ApReturn => "ap-return",
             FaultKind::DecryptFail => "decrypt-fail",
             FaultKind::BeaconLoss => "beacon-loss",
+            FaultKind::NoWake => "no-wake",
             FaultKind::Hostile { .. } => "hostile",
         }
     }
@@ -221,6 +226,7 @@ pub fn parse(spec: &str) -> Result<FaultSpec, String> {
         "ap-return" => FaultKind::ApReturn,
         "decrypt-fail" => FaultKind::DecryptFail,
         "beacon-loss" => FaultKind::BeaconLoss,
+        "no-wake" => FaultKind::NoWake,
         "hostile" => FaultKind::Hostile {
             permille: rate,
             seed,

@@ -188,6 +188,9 @@ pub struct Firmware {
     pub(crate) scan: Option<ScanState>,
     pub(crate) counters: [u32; mib::COUNTERS],
     pub(crate) seq_ctrl: u16,
+    /// MIB 0x1006, the operational power mode (b0-3: 0 active, 1 doze, 2 quiescent); the
+    /// firmware starts active.
+    power_mode: u32,
     in_seq: [Seq; 2],
     out: Vec<OutMsg>,
     delayed: Vec<(u64, OutMsg)>,
@@ -239,6 +242,7 @@ impl Firmware {
             scan: None,
             counters: [0; mib::COUNTERS],
             seq_ctrl: 0,
+            power_mode: 0,
             in_seq: [Seq::ZERO; 2],
             out: Vec::new(),
             delayed: Vec::new(),
@@ -267,6 +271,16 @@ impl Firmware {
         };
         fw.push(encode(&ind, 0), 0);
         fw
+    }
+
+    /// MIB 0x1006 as last written.
+    pub fn power_mode(&self) -> u32 {
+        self.power_mode
+    }
+
+    /// Whether the power mode is quiescent (MIB 0x1006 bits 0-3 = 2).
+    pub fn is_quiescent(&self) -> bool {
+        self.power_mode & 0xF == 2
     }
 
     /// The exception indication a crashing firmware sends.
@@ -786,6 +800,12 @@ impl Firmware {
                 ));
             }
             AnyMib::RxFilter(x) => v.rx_filter = x.0,
+            // Hardware-wide, whichever interface carries it (the vendor writes it on the
+            // interface at hand when it locks or unlocks the device, bes_pwr.c).
+            AnyMib::OperationalPowerMode(x) => {
+                log::debug(&format!("operational power mode {:#x}", x.0));
+                self.power_mode = x.0;
+            }
             AnyMib::BeaconFilterControl(x) => {
                 v.beacon_filter = x.flags & mib::BEACON_FILTER_ENABLE != 0
             }

@@ -31,6 +31,9 @@ pub mod violation {
     /// A CMD52 write to a register the host may not write, or a doorbell without its
     /// ring bit.
     pub const REGISTER: &str = "register";
+    /// A CMD53 write (TX batch) while the MCU sleeps: after MCU_DEACTIVE with the quiescent
+    /// power mode set, and before MCU_ACTIVE.
+    pub const TX_WHILE_ASLEEP: &str = "tx_while_asleep";
 }
 
 /// The model's counters.
