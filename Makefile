@@ -10,6 +10,9 @@
 #   make soak [DURATION=MIN] [FAULT_S=S] [HOSTILE=N] [SEED=S]
 #                             traffic with random faults (and a hostile chip) for MIN minutes
 #   make soak CYCLES=N        N load/unload cycles on the emulated chip
+#   make bench [PROFILE=bound|pinetab2] [RUN_S=N] [BUS_RATE=B/s] [BUS_OVERHEAD_NS=NS] [PERF=RUNS]
+#                             throughput and per-frame cost against the stack's own ceiling
+#                             and the modelled bus (a table, and .bench/result.json)
 #   make clean
 #
 # The kernel build itself is described by the Kbuild file beside this one.
@@ -43,6 +46,10 @@ soak:
 	@DURATION="$(DURATION)" FAULT_S="$(FAULT_S)" HOSTILE="$(HOSTILE)" SEED="$(SEED)" CYCLES="$(CYCLES)" \
 		"$(SRC)scripts/soak.sh"
 
+bench:
+	@PROFILE="$(PROFILE)" RUN_S="$(RUN_S)" BUS_RATE="$(BUS_RATE)" BUS_OVERHEAD_NS="$(BUS_OVERHEAD_NS)" PERF="$(PERF)" \
+		"$(SRC)scripts/bench.sh"
+
 clean:
 	rm -rf $(SRC).tmp_versions $(SRC)Module.symvers $(SRC)modules.order $(SRC).modules.order.cmd \
 		$(SRC)Module.symvers.cmd $(SRC).module-common.o
@@ -51,4 +58,4 @@ clean:
 		-o -name '*.d' -o -name 'bindings_generated.rs' \) -print0 | xargs -0 rm -f
 	rm -f $(SRC)*.ko $(SRC)*.o $(SRC)*.mod $(SRC)*.mod.c $(SRC).*.cmd
 
-.PHONY: all modules install check demo soak clean
+.PHONY: all modules install check demo soak bench clean

@@ -177,6 +177,16 @@ scenario faults - -R -t 2400 -s "$top/tests/qemu/faults.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
 	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
 sed -n 's/^faults: table: //p' "$logs/qemu-faults.log" | tr -d '\r' || true
+# `make bench`'s smoke: every configuration of the bench scenario (veth, the reference hwsim
+# station, bes2600 without and with the bus timing model) produces numbers, 2 s a run on this debug
+# kernel, TCP received and UDP sent only. No threshold: the figures of a TCG guest on a shared
+# machine are no test.
+{ echo BENCH_S=2 "BENCH_TESTS='tcp-rx udp-tx'"; cat "$top/tests/qemu/bench.sh"; } >"$logs/bench-smoke.sh"
+scenario bench-smoke - -R -t 1800 -s "$logs/bench-smoke.sh" \
+	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
+	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
+check bench-report "$top/scripts/bench-report" "$logs/qemu-bench-smoke.log" "$logs/bench-smoke.json" --smoke
+check bench-compare "$top/scripts/bench-compare" "$logs/bench-smoke.json" "$logs/bench-smoke.json"
 
 section "under qemu (arm64 test kernel, qemu's virt board, Cortex-A55 under TCG)"
 # The driver's KUnit suites on the PineTab2's architecture (unsigned c_char, alignment,

@@ -3,6 +3,7 @@
 # prints the path of the built tree, usable as KDIR.
 #
 #   scripts/kernel.sh x86_64|arm64
+#   scripts/kernel.sh bench         (x86_64 without the debug options, for make bench)
 #   scripts/kernel.sh source        (only fetch the source; print its path)
 #
 # The tree is keyed by kernel version, the config fragments and the toolchain
@@ -12,14 +13,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-arch=${1:?usage: kernel.sh x86_64|arm64|source}
+arch=${1:?usage: kernel.sh x86_64|arm64|bench|source}
 case "$arch" in
 source) ;;
 x86_64) karch=x86_64; image=arch/x86/boot/bzImage ;;
 arm64) karch=arm64; image=arch/arm64/boot/Image ;;
+bench) karch=x86_64; image=arch/x86/boot/bzImage ;;
 *) die "unknown architecture $arch" ;;
 esac
-fragments=("$top/tests/kernel/common.config" "$top/tests/kernel/$arch.config")
+fragments=("$top/tests/kernel/common.config" "$top/tests/kernel/$karch.config")
+# The bench kernel's fragment comes last and wins (scripts/lib.sh: kconfig_apply).
+[ "$arch" != bench ] || fragments+=("$top/tests/kernel/bench.config")
 
 # Fetches and unpacks the pinned kernel source once, with a private apt state so
 # the system's apt sources never see the foreign suite.

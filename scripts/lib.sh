@@ -37,12 +37,13 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 # modules only where their sources changed; the modules in a source copy of their own under
 # the cache, so they never mix objects with a running `make check`). Sets GUEST_KDIR and
 # GUEST_MODULES (qemu-run.sh's -m arguments: mac80211_hwsim, then with NAME's modules
-# unless GUEST_NO_DRIVER=1, bes2600_vsdio and bes2600).
+# unless GUEST_NO_DRIVER=1, bes2600_vsdio and bes2600). GUEST_KERNEL names the kernel
+# (scripts/kernel.sh's argument; x86_64, the debug test kernel, unless set).
 guest_prepare() {
 	local top dir
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	"$top/scripts/bootstrap.sh" >&2
-	GUEST_KDIR=$("$top/scripts/kernel.sh" x86_64)
+	GUEST_KDIR=$("$top/scripts/kernel.sh" "${GUEST_KERNEL:-x86_64}")
 	local hwsim=$GUEST_KDIR/drivers/net/wireless/virtual/mac80211_hwsim.ko
 	[ -f "$hwsim" ] || die "the test kernel at $GUEST_KDIR has no mac80211_hwsim.ko"
 	say "building the chip model"
@@ -86,8 +87,9 @@ guest_run() {
 
 # kconfig_apply SRC OUT BASE FRAGMENT... (kernel make arguments in the array kconfig_args):
 # configures the tree OUT from target BASE (tinyconfig, defconfig) with the fragments merged
-# over it. Kconfig drops options whose dependencies are unmet without a word, so every
-# `CONFIG_X=...` and `# CONFIG_X is not set` line of the fragments is checked in the result;
+# over it, a later fragment winning over an earlier one. Kconfig drops options whose
+# dependencies are unmet without a word, so every option's last `CONFIG_X=...` or
+# `# CONFIG_X is not set` line in the fragments is checked in the result;
 # each one not in effect is named, and the status is 1.
 kconfig_apply() {
 	local src=$1 out=$2 base=$3 line missing=0
@@ -95,12 +97,15 @@ kconfig_apply() {
 	make -s -C "$src" "${kconfig_args[@]}" "$base" >&2
 	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config "$@" >/dev/null)
 	make -s -C "$src" "${kconfig_args[@]}" olddefconfig >&2
+	# A later fragment may override an earlier one: only the last line of each option counts.
 	while IFS= read -r line; do
 		case "$line" in
 		CONFIG_*=*) grep -qxF "$line" "$out/.config" ;;
-		"# CONFIG_"*" is not set") ! grep -q "^${line#\# }" "$out/.config" ;;
+		"# CONFIG_"*" is not set") line=${line#\# } && ! grep -q "^${line%% *}=" "$out/.config" ;;
 		*) continue ;;
 		esac || { say "config option not in effect: $line"; missing=1; }
-	done < <(cat "$@")
+	done < <(cat "$@" | sed -nE 's/^(# )?(CONFIG_[A-Za-z0-9_]+)( is not set|=.*)$/\2\t&/p' |
+		awk -F '\t' '{ last[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } }
+			END { for (i = 0; i < n; i++) print last[order[i]] }')
 	return "$missing"
 }
