@@ -181,7 +181,7 @@ sed -n 's/^faults: table: //p' "$logs/qemu-faults.log" | tr -d '\r' || true
 # station, bes2600 without and with the bus timing model) produces numbers, 2 s a run on this debug
 # kernel, TCP received and UDP sent only. No threshold: the figures of a TCG guest on a shared
 # machine are no test.
-{ echo BENCH_S=2 "BENCH_TESTS='tcp-rx udp-tx'"; cat "$top/tests/qemu/bench.sh"; } >"$logs/bench-smoke.sh"
+{ echo BENCH_S=2 "BENCH_TESTS='tcp-rx udp-tx'" BENCH_UDP_BPS=1000000; cat "$top/tests/qemu/bench.sh"; } >"$logs/bench-smoke.sh"
 scenario bench-smoke - -R -t 1800 -s "$logs/bench-smoke.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
 	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"

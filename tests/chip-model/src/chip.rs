@@ -162,6 +162,9 @@ pub struct Chip {
     cal_done: bool,
     dpd_due: Option<u64>,
     writes_read: u32,
+    /// The write being handled was acknowledged before it was processed
+    /// ([`Chip::ack_before_processing`]).
+    acked_early: bool,
     bad_access_grace: u32,
     /// The hostile mode's PRNG state (xorshift64*), seeded when the fault is armed.
     hostile_rng: u64,
@@ -196,6 +199,7 @@ impl Chip {
             cal_done: false,
             dpd_due: None,
             writes_read: 0,
+            acked_early: false,
             bad_access_grace: 0,
             hostile_rng: 1,
             excuse_until: None,
@@ -292,6 +296,25 @@ impl Chip {
         self.out_seq = [Seq::ZERO; 2];
     }
 
+    /// The acknowledgement of a CMD53 write that the running WiFi firmware takes, for the
+    /// caller to send before it hands the write to [`Chip::host_message`] (which then sends none).
+    ///
+    /// Once the firmware runs, the chip's SDIO slave takes a TX batch into the firmware's input
+    /// buffers and completes the transfer; the firmware works on the messages afterwards, and
+    /// its answers (confirms, the frames on the air) come later with an interrupt
+    /// (docs/chip-protocol.md, "TX batches and slots": the confirm of a batch is read back
+    /// after it, and the vendor polls 0x001 after every batch for it). Only the boot ROM has its
+    /// reply ready when the write completes (see `host_message`). Acknowledging first lets the
+    /// host build its next batch while the model processes this one, as with the chip.
+    pub fn ack_before_processing(&mut self, msg: &HostMsg) -> Option<ModelMsg> {
+        if !matches!(msg, HostMsg::Cmd53Write { .. }) || self.phase != Phase::Active {
+            return None;
+        }
+        self.writes_read = self.writes_read.wrapping_add(1);
+        self.acked_early = true;
+        Some(ModelMsg::WriteDone(self.writes_read))
+    }
+
     /// Handles one message from the host.
     pub fn host_message(&mut self, now: u64, msg: HostMsg, air: &mut dyn Air) {
         let write = matches!(msg, HostMsg::Cmd53Write { .. });
@@ -348,7 +371,7 @@ impl Chip {
             }
         }
         self.flush(now);
-        if write {
+        if write && !std::mem::take(&mut self.acked_early) {
             // The chip takes a CMD53 write within microseconds, and its boot ROM has the reply
             // ready as fast: bes_slave_tx_ready() (bes_fw.c:68-104) reads the reply length
             // 0x000/0x001 only a handful of times once the write's interrupt came

@@ -350,7 +350,19 @@ pub fn run(opts: Options) -> i32 {
             loop {
                 match t.recv() {
                     Ok(Some(m)) => {
-                        log::trace(&format!("host: {m:?}").chars().take(200).collect::<String>());
+                        // Formatting a whole TX batch costs more than processing it: only
+                        // when it is printed.
+                        if log::enabled(3) {
+                            log::trace(
+                                &format!("host: {m:?}").chars().take(200).collect::<String>(),
+                            );
+                        }
+                        if let Some(ack) = chip.ack_before_processing(&m) {
+                            if let Err(e) = t.send(&ack) {
+                                log::warn(&format!("SDIO device: {e}"));
+                                io_error = true;
+                            }
+                        }
                         chip.host_message(now, m, &mut medium);
                     }
                     Ok(None) => break,
@@ -544,6 +556,9 @@ pub fn pump(
     now: u64,
 ) -> io::Result<()> {
     while let Some(m) = t.recv()? {
+        if let Some(ack) = chip.ack_before_processing(&m) {
+            t.send(&ack)?;
+        }
         chip.host_message(now, m, air);
     }
     for m in chip.take_host_out() {

@@ -82,18 +82,64 @@ fn every_write_is_acknowledged_after_its_answer() {
     let writes = h.chip.stats.get("cmd53_writes") as u32;
     assert_eq!(h.write_acks, (1..=writes).collect::<Vec<_>>());
 
-    // After activation every TX batch is acknowledged after the confirm it produced.
+    // Once the firmware runs, a TX batch is acknowledged as soon as the model took it, before
+    // the firmware works on it: the confirm follows the acknowledgement.
     h.activate();
     h.write_acks.clear();
     let mut buf = vec![0u8; 64];
     let n = msg::encode(&ReadMib { mib_id: 0 }, 0, &mut buf).unwrap();
-    h.send(vec![buf[..n].to_vec()]);
+    let batch = vec![buf[..n].to_vec()];
+    let mut ack_first = Chip::new(config(8));
+    let write = HostMsg::Cmd53Write {
+        addr: 0,
+        block_mode: true,
+        blocks: 1,
+        data: vec![0; 512],
+    };
+    assert_eq!(
+        ack_first.ack_before_processing(&write),
+        None,
+        "the boot ROM acknowledges after its reply"
+    );
+    h.send(batch);
     assert_eq!(h.write_acks, [writes + 1]);
     assert_eq!(
         h.rxq.len(),
         1,
-        "the confirm is queued when the write is acknowledged"
+        "the confirm is queued after the acknowledgement"
     );
+}
+
+/// The running firmware's acknowledgement goes out before the model processes the write, and
+/// `host_message` sends no second one.
+#[test]
+fn the_running_firmware_acknowledges_before_processing() {
+    let mut h = Host::new(config(8));
+    h.bring_up();
+    h.t.take();
+    let acks = h.chip.stats.get("cmd53_writes") as u32;
+    let mut buf = vec![0u8; 64];
+    let n = msg::encode(&ReadMib { mib_id: 0 }, 0, &mut buf).unwrap();
+    let mut batch = vec![0u8; 512];
+    batch[..n].copy_from_slice(&buf[..n]);
+    let write = HostMsg::Cmd53Write {
+        addr: 0,
+        block_mode: true,
+        blocks: 1,
+        data: batch,
+    };
+    assert_eq!(
+        h.chip.ack_before_processing(&write),
+        Some(ModelMsg::WriteDone(acks + 1))
+    );
+    h.chip.host_message(0, write, &mut h.air);
+    let out = h.chip.take_host_out();
+    assert!(
+        !out.iter().any(|m| matches!(m, ModelMsg::WriteDone(_))),
+        "acknowledged twice: {out:?}"
+    );
+    // Any other message gets no early acknowledgement.
+    assert_eq!(h.chip.ack_before_processing(&HostMsg::CardReset), None);
 }
 
 /// The length register changes with the RX queue, in the same message: each batch carries
