@@ -100,7 +100,10 @@ cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/sta
 # model_cpu: the chip model's CPU time so far (user and system, USER_HZ ticks). The model
 # stands in for the chip's own processor (its CCMP, its firmware) and is the medium of every
 # station: its share is reported apart, as it costs a real host nothing.
-model_cpu() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$MODEL_PID/stat" 2>/dev/null || echo 0; }
+model_cpu() {
+	[ -n "${MODEL_PID:-}" ] && [ -r "/proc/$MODEL_PID/stat" ] || { echo 0 && return 0; }
+	awk '{ sub(/^.*\) /, ""); print $12 + $13; exit }' "/proc/$MODEL_PID/stat"
+}
 # counters: the driver's and the model's counters this scenario reports, as key=value.
 counters() {
 	model_fresh || fail "no stats from the chip model"
