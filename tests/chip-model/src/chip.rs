@@ -301,11 +301,13 @@ impl Chip {
     ///
     /// Once the firmware runs, the chip's SDIO slave takes a TX batch into the firmware's input
     /// buffers and completes the transfer; the firmware works on the messages afterwards, and
-    /// its answers (confirms, the frames on the air) come later with an interrupt
-    /// (docs/chip-protocol.md, "TX batches and slots": the confirm of a batch is read back
-    /// after it, and the vendor polls 0x001 after every batch for it). Only the boot ROM has its
-    /// reply ready when the write completes (see `host_message`). Acknowledging first lets the
-    /// host build its next batch while the model processes this one, as with the chip.
+    /// its answers (confirms, the frames on the air) come later with an interrupt: the vendor's
+    /// TX work writes a batch and then queues its RX work to poll for the confirms
+    /// (bes2600_sdio.c:977-1040), unlike the boot ROM's reply, which bes_slave_tx_ready()
+    /// (bes_fw.c:68-104) expects at once (docs/chip-protocol.md, "TX batches and slots"). Only
+    /// the boot ROM has its reply ready when the write completes (see `host_message`).
+    /// Acknowledging first lets the host build its next batch while the model processes this
+    /// one, as with the chip.
     pub fn ack_before_processing(&mut self, msg: &HostMsg) -> Option<ModelMsg> {
         if !matches!(msg, HostMsg::Cmd53Write { .. }) || self.phase != Phase::Active {
             return None;
