@@ -6,8 +6,8 @@
 # Counts the KUnit suites whose names start with SUITE_PREFIX (default: bes2600), each case
 # once however often its module was loaded (a case fails if any of its runs failed).
 # Prints one line per KUnit test case ("kunit: ok|not ok SUITE.CASE"), one line per kernel
-# splat found (WARN, BUG, oops, KASAN, lockdep, kmemleak, hung task, RCU stall), then
-# "kunit: N passed, M failed" and "splats: K".
+# splat found (WARN, BUG, oops, KASAN, lockdep, kmemleak, hung task, RCU stall), for a failed
+# scenario its last steps and its FAIL report, then "kunit: N passed, M failed" and "splats: K".
 #
 # Exit status: 0 when every case passed, no splat was found and the scenario succeeded; 1 when
 # not; 2 when the only fault is a splat logged before the scenario started (the guest marks
@@ -90,6 +90,14 @@ scenario = [l for l in lines if l.startswith("bes2600-guest: scenario exit")]
 scenario_ok = bool(scenario) and scenario[-1].endswith(" 0")
 if not scenario_ok:
     print("scenario: failed" if scenario else "scenario: did not finish")
+    # What the scenario said it was doing last, and the failure itself (lib.sh's fail): enough
+    # for a CI log, which shows only this verdict, to say which step broke and why.
+    fail_at = next((i for i, l in enumerate(lines) if re.match(r"^[\w-]+: FAIL: ", l)), None)
+    if fail_at is not None:
+        tag = lines[fail_at].split(":", 1)[0]
+        steps = [l for l in lines[:fail_at] if re.match(rf"^{re.escape(tag)}: \[\d+ ms\] ", l)]
+        for l in steps[-6:] + lines[fail_at : fail_at + 25]:
+            print(f"scenario: | {l}")
 
 print(f"kunit: {passed} passed, {failed} failed")
 print(f"splats: {len(splats)}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests scripts/check-log.sh, the judge of every qemu scenario, on synthetic guest logs: a
 # clean run, failed KUnit cases, splats after the scenario started (ours) and during the
-# kernel's own boot (not ours: exit 2, so the caller boots once more).
+# kernel's own boot (not ours: exit 2, so the caller boots once more), the report of a failed
+# scenario.
 set -uo pipefail
 judge=$(cd "$(dirname "$0")/.." && pwd)/scripts/check-log.sh
 work=$(mktemp -d)
@@ -54,6 +55,12 @@ guest_log "$work/log" "BUG: KASAN: wild-memory-access in do_raw_spin_lock" "all 
 expect boot-splat-and-failed-scenario 1 "scenario: failed"
 guest_log "$work/log" "booting" "unreferenced object 0xffff888004f3c000 (size 64):" ok 0
 expect kmemleak 1 "splats: 1"
+# A failed scenario: its last steps and its FAIL report are shown.
+printf '%s\n' "station: [10 ms] == wrong passphrase" "station: [20 ms] waiting up to 90 s" \
+	"station: FAIL: no event at all with a wrong passphrase" "station: driver: state running" \
+	"bes2600-guest: scenario exit 1" >"$work/log"
+expect fail-report 1 "scenario: | station: FAIL: no event at all with a wrong passphrase"
+expect fail-steps 1 "scenario: | station: [10 ms] == wrong passphrase"
 # A guest that died before dumping its log: every console splat counts.
 printf 'bes2600-guest: scenario start\nKernel panic - not syncing: Fatal exception\n' >"$work/log"
 expect died 1 "scenario: did not finish"
