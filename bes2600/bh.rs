@@ -41,6 +41,7 @@ use kernel::{
         Arc,
         CondVar,
         Mutex,
+        MutexGuard,
         SpinLockIrq, //
     },
     time::{
@@ -168,6 +169,9 @@ use self::stats::{
 /// Longest wait without a wake-up or deadline while the link runs: a pass then polls the
 /// length register, so a lost interrupt costs at most this much latency, not a restart.
 const IDLE_POLL: Delta = Delta::from_secs(1);
+/// How long the BH waits, before mac80211 restarts the hardware, for the scan thread to end a
+/// scan the link going down cancelled (it takes milliseconds: its commands fail at once).
+const SCAN_END_WAIT: Delta = Delta::from_secs(2);
 /// Poll interval while waiting for a confirm or the startup indication (an interrupt ends the
 /// wait earlier).
 const SHORT_POLL: Delta = Delta::from_millis(20);
@@ -334,10 +338,52 @@ impl Shared {
         };
     }
 
-    /// The scan op is done.
+    /// The scan is over and reported to mac80211.
     pub(crate) fn scan_end(&self) {
         *self.scan.lock() = ScanSignal::default();
+        self.scan_changed.notify_all();
         self.set_activity(Activity::SCANNING, false);
+    }
+
+    /// Whether a scan runs (from mac80211's op to its completion).
+    pub(crate) fn scan_running(&self) -> bool {
+        self.scan.lock().running
+    }
+
+    /// Cancels a running scan and waits at most `timeout` for its end; whether it ended.
+    pub(crate) fn scan_cancel_and_wait(&self, timeout: Delta) -> bool {
+        let start = Instant::<Monotonic>::now();
+        let mut g = self.scan.lock();
+        if g.running {
+            g.cancelled = true;
+            self.scan_changed.notify_all();
+        }
+        while g.running {
+            if !self.scan_wait(&mut g, start, timeout) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Sleeps on `scan_changed` (releasing `g` meanwhile) until it is signalled or `timeout`
+    /// since `start` has passed; false once it has.
+    fn scan_wait(
+        &self,
+        g: &mut MutexGuard<'_, ScanSignal>,
+        start: Instant<Monotonic>,
+        timeout: Delta,
+    ) -> bool {
+        let waited = start.elapsed();
+        if waited.as_nanos() >= timeout.as_nanos() {
+            return false;
+        }
+        let left = timeout - waited;
+        let _ = self.scan_changed.wait_interruptible_timeout(
+            g,
+            msecs_to_jiffies(u32::try_from(left.as_millis()).unwrap_or(u32::MAX)),
+        );
+        true
     }
 
     /// mac80211's ops: the station starts or stops doing `bit` ([`Activity`]). Wakes the BH,
@@ -382,15 +428,10 @@ impl Shared {
             if let Some(st) = g.done.take() {
                 return Some(st);
             }
-            let waited = start.elapsed();
-            if waited.as_nanos() >= timeout.as_nanos() {
+            // Cancelled (by mac80211, a join, or the link going down): no point waiting.
+            if g.cancelled || !self.scan_wait(&mut g, start, timeout) {
                 return None;
             }
-            let left = timeout - waited;
-            let _ = self.scan_changed.wait_interruptible_timeout(
-                &mut g,
-                msecs_to_jiffies(u32::try_from(left.as_millis()).unwrap_or(u32::MAX)),
-            );
         }
     }
 
@@ -452,9 +493,16 @@ impl Shared {
         (self.irqs.load(Relaxed), self.irq_errors.load(Relaxed))
     }
 
-    /// The device goes away: fails the command in the slot and every later one (`ENODEV`).
+    /// The device goes away: fails the command in the slot and every later one (`ENODEV`),
+    /// and cancels a running scan.
     pub(crate) fn close(&self) {
         self.wsm.close();
+        self.scan_cancel();
+    }
+
+    /// Whether the device went away ([`Self::close`]).
+    pub(crate) fn is_gone(&self) -> bool {
+        self.wsm.is_gone()
     }
 }
 
@@ -919,6 +967,14 @@ impl BhThread {
     /// The link is up: commands are accepted.
     fn link_is_up(&mut self) {
         self.link_up = true;
+        if self.restore_pending {
+            // mac80211 refuses to restart the hardware while a scan is still unreported: the
+            // scan thread ends the one cancelled at link down, its commands failing fast until
+            // the link is up below.
+            if !self.shared.scan_cancel_and_wait(SCAN_END_WAIT) {
+                dev_warn!(self.dev, "a scan did not end before the restart\n");
+            }
+        }
         self.shared.wsm.set_up(true);
         if core::mem::take(&mut self.restore_pending) {
             // The firmware lost the interface, the join and the keys: mac80211 reconfigures
@@ -953,6 +1009,8 @@ impl BhThread {
         self.drop_tx();
         self.fail_commands(err);
         self.shared.wsm.set_up(false);
+        // A running scan stops at once: its commands fail from here on.
+        self.shared.scan_cancel();
     }
 
     /// Fails the slot's command the BH holds (queued or on the bus) with `err`.

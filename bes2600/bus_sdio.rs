@@ -84,6 +84,8 @@ pub(crate) struct Bes2600Sdio;
 struct Running {
     /// The BH thread (stopped and joined when dropped).
     thread: Thread<()>,
+    /// The scan thread (stopped and joined when dropped).
+    scan_thread: Thread<()>,
     /// The hardware registered with mac80211 (unregistered when dropped).
     hw: Registration<Bes2600Ops>,
     /// The debugfs directory.
@@ -115,6 +117,9 @@ impl BoundFunction {
         let running = self.running.lock().take();
         if let Some(r) = running {
             drop(r.thread);
+            // Ends a scan it was handed (its commands fail on the closed channel) and reports
+            // it while the hw is still registered.
+            drop(r.scan_thread);
             self.shared.set_hw(None);
             drop(r.hw);
         }
@@ -237,10 +242,22 @@ fn start(func: &sdio::Function<Core<'_>>) -> Result<(Arc<Shared>, Running)> {
             return Err(e);
         }
     };
+    let scan_thread =
+        match mac80211::scan::start_worker(hw.data().scan.clone(), shared.clone(), hw.handle()) {
+            Ok(t) => t,
+            Err(e) => {
+                dev_err!(dev, "starting the scan thread failed: {:?}\n", e);
+                shared.close();
+                drop(thread);
+                drop(hw);
+                return Err(e);
+            }
+        };
     Ok((
         shared,
         Running {
             thread,
+            scan_thread,
             hw,
             _debugfs: debugfs,
         },

@@ -17,7 +17,7 @@
 
 mod bands;
 pub(crate) mod rx;
-mod scan;
+pub(crate) mod scan;
 mod sta;
 pub(crate) mod tx;
 
@@ -71,6 +71,8 @@ pub(crate) struct HwData {
     /// The station interface and what the chip knows of it.
     #[pin]
     sta: Mutex<sta::StaState>,
+    /// The hand-over of scans to the scan thread.
+    pub(crate) scan: Arc<scan::ScanWorker>,
 }
 
 /// Registers the hardware of a bound function with mac80211, with `mac` as its address, and
@@ -104,9 +106,11 @@ pub(crate) fn register(
         ],
         ..HwConfig::default()
     };
+    let scan_worker = Arc::pin_init(scan::ScanWorker::new(), GFP_KERNEL)?;
     let data = pin_init!(HwData {
         shared: shared_for_data,
         sta <- new_mutex!(sta::StaState::new(), "bes2600::mac80211::sta"),
+        scan: scan_worker,
     });
     let reg = Registration::<Bes2600Ops>::new(dev, data, &cfg)?;
     dev_info!(
@@ -171,7 +175,7 @@ impl mac::Ops for Bes2600Ops {
     }
 
     fn hw_scan(hw: &Hw<Self>, vif: &Vif, req: &ScanRequest) -> Result {
-        scan::run(hw, vif, req)
+        scan::start(hw, vif, req)
     }
 
     fn cancel_hw_scan(hw: &Hw<Self>, _vif: &Vif) {

@@ -412,6 +412,11 @@ impl Channel {
         self.inner.lock().link == Link::Up
     }
 
+    /// Whether the device is gone ([`Self::close`]).
+    pub(crate) fn is_gone(&self) -> bool {
+        self.inner.lock().link == Link::Gone
+    }
+
     /// The device is gone: fails what is in the slot with `ENODEV` and every later caller too.
     pub(crate) fn close(&self) {
         let mut slot = self.inner.lock();

@@ -23,6 +23,9 @@ APT_PACKAGES=(
 	busybox-static
 	# Userland of the end-to-end scenarios (the guest boots the host root read-only).
 	hostapd wpasupplicant iw iperf3
+	# The clients PineTab2 owners run (tests/qemu/clients.sh): NetworkManager, iwd, and the
+	# udev NetworkManager relies on.
+	network-manager iwd udev
 	# ping that keeps going when its route goes away (the fault matrix unplugs the card).
 	iputils-ping
 )
@@ -51,7 +54,24 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 	fi
 	apt-get update -qq
+	# The WiFi clients are installed for the guest only: their services must not start on
+	# this machine (NetworkManager would take over its network), now or at its next boot.
+	clients_new=$(printf '%s\n' "${need_install[@]}" | grep -xE 'network-manager|iwd' || true)
+	policy=/usr/sbin/policy-rc.d policy_made=
+	if [ -n "$clients_new" ] && [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod +x "$policy"
+		policy_made=yes
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+	if [ -n "$policy_made" ]; then
+		rm -f "$policy"
+		trap - EXIT
+	fi
+	if [ -n "$clients_new" ] && [ -d /run/systemd/system ]; then
+		systemctl disable --quiet NetworkManager.service iwd.service 2>/dev/null || true
+	fi
 	apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BACKPORTS_PACKAGES[@]}" >/dev/null
 fi
 

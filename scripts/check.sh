@@ -171,6 +171,12 @@ scenario station - -R -t 1800 -s "$top/tests/qemu/station.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
 	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
 grep -E '^station: (\[[0-9]+ ms\] (scan|associated|ping|iperf3)|SUMMARY)' "$logs/qemu-station.log" || true
+# The clients PineTab2 owners run: NetworkManager (over wpa_supplicant's D-Bus interface) and
+# iwd, each scanning and connecting to WPA2-PSK and WPA3-SAE networks (tests/qemu/clients.sh).
+scenario clients - -R -t 1800 -s "$top/tests/qemu/clients.sh" \
+	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
+	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
+grep -E '^clients: (\[[0-9]+ ms\] (NetworkManager|iwd):|SUMMARY)' "$logs/qemu-clients.log" || true
 # The fault matrix: each fault while iperf3 and ping run over WPA2; detected, recovered by
 # itself, traffic again, log clean (tests/qemu/faults.sh).
 scenario faults - -R -t 2400 -s "$top/tests/qemu/faults.sh" \

@@ -6,12 +6,21 @@
 //! hears arrive as ordinary received frames ([`super::rx`]), which is how mac80211 learns the
 //! BSSs; the 0x0806 indication ends a batch.
 //!
-//! The op runs the whole scan before it returns, with mac80211's wiphy mutex held (so a join
-//! can never overlap a scan, which the firmware refuses). A batch that does not end within
-//! its watchdog is stopped with 0x0008.
+//! The op only checks and copies the request ([`ScanJob`]) and returns: the scan runs on the
+//! device's scan thread ([`start_worker`]), so mac80211's wiphy lock is free while the radio
+//! listens, and `iw link`, station dumps and the supplicants' other requests are answered
+//! during a scan. A join cancels a running scan and waits for its end (the firmware refuses
+//! to join while scanning); so do `stop` and the BH before it has mac80211 restart the
+//! hardware after a chip restart. A batch that does not end within its watchdog is stopped
+//! with 0x0008.
 
 use kernel::{
+    new_mutex,
     prelude::*,
+    sync::{
+        Arc,
+        Mutex, //
+    },
     time::Delta, //
 };
 
@@ -19,7 +28,10 @@ use super::{
     sta::IF_ID,
     Bes2600Ops, //
 };
-use crate::bh::stats::Shown;
+use crate::bh::{
+    stats::Shown,
+    Shared, //
+};
 use crate::engine::{
     rate_policy::Band,
     scan_plan::{
@@ -28,11 +40,18 @@ use crate::engine::{
         ScanPlan, //
     },
 };
-use crate::kernel_ext::mac80211::{
-    Band as HwBand,
-    Hw,
-    ScanRequest,
-    Vif, //
+use crate::kernel_ext::{
+    kthread::{
+        Thread,
+        WakerSlot, //
+    },
+    mac80211::{
+        Band as HwBand,
+        Hw,
+        HwHandle,
+        ScanRequest,
+        Vif, //
+    },
 };
 use crate::protocol::{
     mib::{
@@ -64,9 +83,9 @@ fn probe_header(sa: &[u8; 6]) -> [u8; 24] {
     h
 }
 
-/// Uploads the probe-request template of `band`: header, the wildcard SSID element (the
-/// firmware puts each scanned SSID in) and mac80211's elements for the band.
-fn upload_template(hw: &Hw<Bes2600Ops>, sa: &[u8; 6], req: &ScanRequest, band: HwBand) -> Result {
+/// The probe-request template of `band`: header, the wildcard SSID element (the firmware
+/// puts each scanned SSID in) and mac80211's elements for the band.
+fn template_frame(sa: &[u8; 6], req: &ScanRequest, band: HwBand) -> Result<KVec<u8>> {
     let band_ies = req.ies_for(band);
     let common = req.common_ies();
     let mut frame = KVec::with_capacity(24 + 2 + band_ies.len() + common.len(), GFP_KERNEL)?;
@@ -74,15 +93,20 @@ fn upload_template(hw: &Hw<Bes2600Ops>, sa: &[u8; 6], req: &ScanRequest, band: H
     frame.extend_from_slice(&[0, 0], GFP_KERNEL)?;
     frame.extend_from_slice(band_ies, GFP_KERNEL)?;
     frame.extend_from_slice(common, GFP_KERNEL)?;
+    Ok(frame)
+}
+
+/// Uploads `frame` as the probe-request template, sent at the lowest rate of `band`.
+fn upload_template(shared: &Shared, frame: &[u8], band: Band) -> Result {
     let rate = match band {
-        HwBand::Ghz5 => crate::engine::rate_policy::wsm_rate::OFDM_6,
-        _ => crate::engine::rate_policy::wsm_rate::DSSS_1,
+        Band::Ghz5 => crate::engine::rate_policy::wsm_rate::OFDM_6,
+        Band::Ghz2 => crate::engine::rate_policy::wsm_rate::DSSS_1,
     };
-    let c = hw.data().shared.send(
+    let c = shared.send(
         &SetMib(TemplateFrame {
             frame_type: template::PROBE_REQUEST,
             rate,
-            frame: &frame,
+            frame,
         }),
         IF_ID,
     )?;
@@ -93,80 +117,216 @@ fn upload_template(hw: &Hw<Bes2600Ops>, sa: &[u8; 6], req: &ScanRequest, band: H
     }
 }
 
-/// Runs mac80211's scan request to the end and reports it completed.
-pub(super) fn run(hw: &Hw<Bes2600Ops>, vif: &Vif, req: &ScanRequest) -> Result {
-    let data = hw.data();
-    let mut channels = KVec::new();
-    for c in req.channels() {
-        let band = match c.band() {
-            Some(HwBand::Ghz2) => Band::Ghz2,
-            Some(HwBand::Ghz5) => Band::Ghz5,
-            None => continue,
+/// A scan mac80211 asked for, copied out of its request: the request itself is only
+/// borrowed for the op's duration.
+pub(crate) struct ScanJob {
+    params: ScanParams,
+    channels: KVec<ScanChannelReq>,
+    ssids: KVec<KVec<u8>>,
+    /// The probe-request templates of the 2.4 GHz and the 5 GHz band, for the bands the
+    /// request has channels on.
+    template_2ghz: Option<KVec<u8>>,
+    template_5ghz: Option<KVec<u8>>,
+}
+
+impl ScanJob {
+    /// Checks and copies mac80211's request.
+    fn from_request(vif: &Vif, req: &ScanRequest) -> Result<Self> {
+        let mut channels = KVec::new();
+        for c in req.channels() {
+            let band = match c.band() {
+                Some(HwBand::Ghz2) => Band::Ghz2,
+                Some(HwBand::Ghz5) => Band::Ghz5,
+                None => continue,
+            };
+            channels.push(
+                ScanChannelReq {
+                    band,
+                    number: c.hw_value(),
+                    no_ir: c.no_ir(),
+                    radar: c.radar(),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let mut ssids = KVec::new();
+        for s in req.ssids() {
+            let mut owned = KVec::with_capacity(s.len(), GFP_KERNEL)?;
+            owned.extend_from_slice(s, GFP_KERNEL)?;
+            ssids.push(owned, GFP_KERNEL)?;
+        }
+        let params = ScanParams {
+            if_id: IF_ID,
+            joined: vif.cfg().assoc(),
+            ..ScanParams::default()
         };
-        channels.push(
-            ScanChannelReq {
-                band,
-                number: c.hw_value(),
-                no_ir: c.no_ir(),
-                radar: c.radar(),
-            },
-            GFP_KERNEL,
-        )?;
+        let sa = vif.addr();
+        let has = |band| channels.iter().any(|c| c.band == band);
+        let template_2ghz = if has(Band::Ghz2) {
+            Some(template_frame(&sa, req, HwBand::Ghz2)?)
+        } else {
+            None
+        };
+        let template_5ghz = if has(Band::Ghz5) {
+            Some(template_frame(&sa, req, HwBand::Ghz5)?)
+        } else {
+            None
+        };
+        let job = Self {
+            params,
+            channels,
+            ssids,
+            template_2ghz,
+            template_5ghz,
+        };
+        // Refused now, while mac80211 can still be told.
+        job.plan()?;
+        Ok(job)
     }
-    let mut ssids = KVec::new();
-    for s in req.ssids() {
-        ssids.push(s, GFP_KERNEL)?;
+
+    /// The job's batches.
+    fn plan(&self) -> Result<ScanPlan<'_>> {
+        let mut ssids = KVec::with_capacity(self.ssids.len(), GFP_KERNEL)?;
+        for s in &self.ssids {
+            ssids.push(&s[..], GFP_KERNEL)?;
+        }
+        // The plan copies the SSIDs; it borrows only the channels.
+        ScanPlan::new(self.params, &self.channels, &ssids).map_err(|e| {
+            pr_warn!("bes2600: scan request refused: {}\n", Shown(e));
+            EINVAL
+        })
     }
-    let joined = vif.cfg().assoc();
-    let params = ScanParams {
-        if_id: IF_ID,
-        joined,
-        ..ScanParams::default()
-    };
-    let mut plan = ScanPlan::new(params, &channels, &ssids).map_err(|e| {
-        pr_warn!("bes2600: scan request refused: {}\n", Shown(e));
-        EINVAL
-    })?;
-    let sa = vif.addr();
-    // The scan keeps the chip awake from here to `scan_end`, which every way out reaches.
-    data.shared.scan_begin();
-    let result = (|| -> Result<bool> {
-        let mut aborted = false;
+
+    /// The probe-request template of `band`, if the request scans it.
+    fn template(&self, band: Band) -> Option<&[u8]> {
+        match band {
+            Band::Ghz2 => self.template_2ghz.as_deref(),
+            Band::Ghz5 => self.template_5ghz.as_deref(),
+        }
+    }
+
+    /// Runs the scan to its end, cancellation or first failure; whether it was aborted.
+    fn run(&self, shared: &Shared) -> bool {
+        let Ok(mut plan) = self.plan() else {
+            return true;
+        };
         let mut template_band = None;
         while let Some(batch) = plan.next_batch() {
-            if data.shared.scan_cancelled() {
-                aborted = true;
-                break;
+            if shared.scan_cancelled() {
+                return true;
             }
-            let band = match batch.band {
-                Band::Ghz2 => HwBand::Ghz2,
-                Band::Ghz5 => HwBand::Ghz5,
-            };
-            if template_band != Some(band) {
-                upload_template(hw, &sa, req, band)?;
-                template_band = Some(band);
+            if template_band != Some(batch.band) {
+                let Some(frame) = self.template(batch.band) else {
+                    return true;
+                };
+                // A failed command is the link going down: recovery reports it.
+                if upload_template(shared, frame, batch.band).is_err() {
+                    return true;
+                }
+                template_band = Some(batch.band);
             }
-            let c = data.shared.send(&batch.request, IF_ID)?;
-            if !c.decode::<StartScanConfirm>()?.status.is_success() {
-                pr_warn!("bes2600: the firmware refused a scan batch\n");
-                aborted = true;
-                break;
+            let started = shared
+                .send(&batch.request, IF_ID)
+                .and_then(|c| Ok(c.decode::<StartScanConfirm>()?.status.is_success()));
+            match started {
+                Ok(true) => {}
+                Ok(false) => {
+                    pr_warn!("bes2600: the firmware refused a scan batch\n");
+                    return true;
+                }
+                Err(_) => return true,
             }
             let watchdog = Delta::from_millis(i64::from(batch.watchdog_ms()));
-            if data.shared.wait_scan_done(watchdog).is_none() {
-                pr_warn!("bes2600: a scan batch did not end in time; stopping it\n");
-                if let Ok(c) = data.shared.send(&StopScan::default(), IF_ID) {
+            if shared.wait_scan_done(watchdog).is_none() {
+                if !shared.scan_cancelled() {
+                    pr_warn!("bes2600: a scan batch did not end in time; stopping it\n");
+                }
+                if let Ok(c) = shared.send(&StopScan::default(), IF_ID) {
                     let _ = c.decode::<StopScanConfirm>();
                 }
-                aborted = true;
-                break;
+                return true;
             }
         }
-        Ok(aborted)
-    })();
-    data.shared.scan_end();
-    hw.scan_completed(result?);
+        false
+    }
+}
+
+/// The hand-over of scans from mac80211's op to the device's scan thread.
+#[pin_data]
+pub(crate) struct ScanWorker {
+    /// The scan the thread is to run next.
+    #[pin]
+    job: Mutex<Option<ScanJob>>,
+    /// Wakes the scan thread.
+    waker: WakerSlot,
+}
+
+impl ScanWorker {
+    /// No scan, no thread yet.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            job <- new_mutex!(None, "bes2600::mac80211::scan::ScanWorker::job"),
+            waker: WakerSlot::new(),
+        })
+    }
+}
+
+/// mac80211's `hw_scan`: checks and copies the request and hands it to the scan thread, which
+/// reports the end with [`Hw::scan_completed`].
+pub(super) fn start(hw: &Hw<Bes2600Ops>, vif: &Vif, req: &ScanRequest) -> Result {
+    let data = hw.data();
+    let job = ScanJob::from_request(vif, req)?;
+    let mut slot = data.scan.job.lock();
+    // Once the device is going, the scan thread may be gone and nothing would end the scan.
+    // Checked under the slot's lock: the device is closed before the thread is stopped, and
+    // the thread looks at the slot once more before it exits.
+    if data.shared.is_gone() {
+        return Err(ENODEV);
+    }
+    if slot.is_some() {
+        return Err(EBUSY);
+    }
+    // The scan keeps the chip awake from here to `scan_end`, which the thread reaches on
+    // every way out.
+    data.shared.scan_begin();
+    *slot = Some(job);
+    drop(slot);
+    data.scan.waker.wake();
     Ok(())
+}
+
+/// Starts the device's scan thread: it runs the jobs [`start`] hands it, each to its end, and
+/// reports them completed. When the returned thread is stopped, it still ends a job it was
+/// handed (aborted at once on a closed channel), so the device must be closed first and the
+/// hw still registered.
+pub(crate) fn start_worker(
+    worker: Arc<ScanWorker>,
+    shared: Arc<Shared>,
+    hw: Arc<HwHandle<Bes2600Ops>>,
+) -> Result<Thread<()>> {
+    let w = worker.clone();
+    let thread = Thread::spawn(fmt!("bes2600-scan"), move |ctx| loop {
+        let job = w.job.lock().take();
+        if let Some(job) = job {
+            let aborted = job.run(&shared);
+            drop(job);
+            // The next scan is not handed over until this one is reported and ended, so its
+            // `scan_begin` cannot be undone by this one's `scan_end`.
+            let _slot = w.job.lock();
+            if let Some(hw) = hw.access() {
+                hw.scan_completed(aborted);
+            }
+            // After the completion: whoever waits for the scan's end finds it reported.
+            shared.scan_end();
+            continue;
+        }
+        if ctx.should_stop() {
+            break;
+        }
+        let _ = ctx.wait();
+    })?;
+    worker.waker.set(Some(thread.waker()));
+    Ok(thread)
 }
 
 /// Asks a running scan to stop after its current batch.

@@ -73,6 +73,7 @@ fail() {
 	lib_tail /tmp/model.err 30 "chip model"
 	lib_tail /tmp/hostapd.log 30 hostapd
 	[ -z "${WPA_LOG:-}" ] || lib_tail "$WPA_LOG" 40 wpa_supplicant
+	[ -z "${CLIENT_LOG:-}" ] || lib_tail "$CLIENT_LOG" 40 "the WiFi client"
 	exit 1
 }
 # wait_for SECONDS COMMAND...: runs COMMAND every $WAIT_POLL s (0.1) until it succeeds, for
@@ -390,14 +391,33 @@ WPA_FAILURES='CTRL-EVENT-SSID-TEMP-DISABLED|CTRL-EVENT-ASSOC-REJECT|CTRL-EVENT-A
 sta_connect() {
 	wpa_start
 	_t0=$(now_ms)
-	wpa_wait "${CONNECT_S:-90}" "association to $AP_SSID ($AP_KIND)" \
-		"CTRL-EVENT-CONNECTED|CTRL-EVENT-SSID-TEMP-DISABLED|CTRL-EVENT-ASSOC-REJECT|CTRL-EVENT-AUTH-REJECT|4-Way Handshake failed" ||
-		fail "no association to $AP_SSID ($AP_KIND) and no failure event either"
-	case $WPA_LINE in *CTRL-EVENT-CONNECTED*) ;; *) fail "association to $AP_SSID failed: $WPA_LINE" ;; esac
+	# wpa_supplicant retries a failed attempt by itself, as it does for users: an attempt that
+	# failed (an SAE exchange or a handshake a slow TCG guest answered too late) is reported,
+	# and only no connection by the deadline fails.
+	if ! wpa_wait "${CONNECT_S:-90}" "association to $AP_SSID ($AP_KIND)" "CTRL-EVENT-CONNECTED"; then
+		_fails=$(grep -E "$WPA_FAILURES" "$WPA_LOG" | sed 's/^[^:]*: //' | tail -n 3 | tr '\n' ' ')
+		fail "no association to $AP_SSID ($AP_KIND)${_fails:+; the last failures: $_fails}"
+	fi
+	_fails=$(grep -cE "$WPA_FAILURES" "$WPA_LOG" || true)
+	[ "$_fails" = 0 ] || step "$_fails failed attempts before the connection: $(grep -E "$WPA_FAILURES" "$WPA_LOG" | sed 's/^[^:]*: //' | tr '\n' ' ')"
 	# Under a slow guest the handshake can still fail after the first CONNECTED and be
 	# retried: the association counts once wpa_supplicant settled in COMPLETED.
 	wpa_completed() { wpa_cmd status 2>/dev/null | grep -qx "wpa_state=COMPLETED"; }
-	wait_for 60 wpa_completed || fail "wpa_state did not settle in COMPLETED"
+	if ! wait_for 30 wpa_completed; then
+		# Seen under TCG with PMF: the AP answered a retransmitted association request too,
+		# started a second handshake, gave it up and deauthenticated unprotected; the
+		# station, back in the handshake, ignores that (PMF) and waits for good. The AP's
+		# side and wpa_supplicant's state are shown; one reassociation is allowed.
+		step "wpa_state is $(wpa_cmd status 2>/dev/null | sed -n 's/^wpa_state=//p') 30 s after CONNECTED; the AP says:"
+		lib_tail /tmp/hostapd.log 6 hostapd
+		wpa_mark
+		wpa_cmd reassociate >/dev/null
+		wpa_wait "${CONNECT_S:-90}" "association to $AP_SSID ($AP_KIND) after reassociating" "CTRL-EVENT-CONNECTED" ||
+			fail "no association to $AP_SSID ($AP_KIND) after reassociating"
+		wait_for 60 wpa_completed ||
+			fail "wpa_state did not settle in COMPLETED: $(wpa_cmd status 2>/dev/null | sed -n 's/^wpa_state=//p')"
+		summary "reassociated_${AP_KIND}=1"
+	fi
 	CONNECT_MS=$(($(now_ms) - _t0))
 	_status=$(wpa_cmd status)
 	echo "$_status" | grep -E '^(bssid|freq|ssid|key_mgmt|pairwise_cipher|group_cipher|pmf|wpa_state|sae_group)=' |
@@ -406,15 +426,21 @@ sta_connect() {
 	case $AP_KIND in
 	sae-pmf)
 		echo "$_status" | grep -qx "key_mgmt=SAE" || fail "key_mgmt is not SAE"
-		# PMF in use: the AP reports the station as MFP-capable and protected.
-		in_ap hostapd_cli -p /run/hostapd -i "$AP_IF" sta "$STA_MAC" >/tmp/hostapd-sta.txt 2>&1 || true
-		grep -q '\[MFP\]' /tmp/hostapd-sta.txt || { cat /tmp/hostapd-sta.txt; fail "the AP does not see PMF in use"; }
-		step "PMF in use (hostapd flags: $(grep '^flags=' /tmp/hostapd-sta.txt))"
+		ap_sees_sae_pmf
 		;;
 	wpa2 | 5ghz) echo "$_status" | grep -qx "key_mgmt=WPA2-PSK" || fail "key_mgmt is not WPA2-PSK" ;;
 	open) echo "$_status" | grep -qx "key_mgmt=NONE" || fail "key_mgmt is not NONE" ;;
 	esac
 	step "associated to $AP_SSID ($AP_KIND, $AP_FREQ MHz) in $CONNECT_MS ms"
+}
+# ap_sees_sae_pmf: the AP has the station ($STA_MAC) associated with the SAE AKM (00-0f-ac-8)
+# and protected management frames in use, whatever the client reports.
+ap_sees_sae_pmf() {
+	in_ap hostapd_cli -p /run/hostapd -i "$AP_IF" sta "$STA_MAC" >/tmp/hostapd-sta.txt 2>&1 || true
+	grep -q '\[MFP\]' /tmp/hostapd-sta.txt || { cat /tmp/hostapd-sta.txt; fail "the AP does not see PMF in use"; }
+	grep -qx 'AKMSuiteSelector=00-0f-ac-8' /tmp/hostapd-sta.txt ||
+		{ cat /tmp/hostapd-sta.txt; fail "the AP does not see the SAE AKM in use"; }
+	step "SAE and PMF in use (hostapd: $(grep -E '^(flags|AKMSuiteSelector)=' /tmp/hostapd-sta.txt | tr '\n' ' '))"
 }
 # iw_field TEXT FIELD: the value after "FIELD: " in iw's output.
 iw_field() { echo "$1" | sed -n "s/^[[:space:]]*$2:[[:space:]]*//p" | head -n1; }
@@ -602,6 +628,7 @@ station_scenarios() {
 	sta_link_check
 	summary "signal=${LINK_SIGNAL}dBm" "rate=$(echo "$LINK_RATE" | tr ' ' _)"
 	throughput "${IPERF_S:-10}"
+	scan_while_associated
 
 	step "== disconnect and reconnect"
 	wpa_mark
@@ -636,8 +663,11 @@ station_scenarios() {
 	wpa_wait "${CONNECT_S:-90}" "the failure with a wrong passphrase" "$WPA_FAILURES|CTRL-EVENT-CONNECTED" ||
 		fail "no event at all with a wrong passphrase"
 	case $WPA_LINE in *CTRL-EVENT-CONNECTED*) fail "connected with a wrong passphrase" ;; esac
+	# The first failure event can be another one (a first scan that missed the AP says
+	# NETWORK-NOT-FOUND); the next attempt's handshake then takes as long again (the AP tries
+	# its first message 10 times under TCG, see ap_conf).
 	wpa_seen_q "CTRL-EVENT-SSID-TEMP-DISABLED.*reason=WRONG_KEY" ||
-		wpa_wait 30 "the network to be disabled for a wrong key" "CTRL-EVENT-SSID-TEMP-DISABLED.*reason=WRONG_KEY" ||
+		wpa_wait "${CONNECT_S:-90}" "the network to be disabled for a wrong key" "CTRL-EVENT-SSID-TEMP-DISABLED.*reason=WRONG_KEY" ||
 		fail "no CTRL-EVENT-SSID-TEMP-DISABLED reason=WRONG_KEY"
 	! wpa_seen_q "CTRL-EVENT-CONNECTED" || fail "connected with a wrong passphrase"
 	summary "wrong_key=rejected"
@@ -658,6 +688,29 @@ station_scenarios() {
 	sta_link_check
 	ping_both_ways
 	wpa_stop
+}
+
+# scan_while_associated: a scan while associated (what supplicants do in the background)
+# finds the AP, keeps the association, and does not hold up other requests: `iw dev IF
+# link`, which needs the wiphy lock, answers during the scan in well under half its time.
+scan_while_associated() {
+	step "== a scan while associated"
+	_t0=$(now_ms)
+	iw dev "$STA_IF" scan >/tmp/scan-associated.txt 2>&1 &
+	_scan_pid=$!
+	sleep 1
+	_t1=$(now_ms)
+	_link=$(iw dev "$STA_IF" link)
+	_link_ms=$(($(now_ms) - _t1))
+	wait "$_scan_pid" || fail "a scan while associated failed: $(tail -n 2 /tmp/scan-associated.txt)"
+	_scan_ms=$(($(now_ms) - _t0))
+	step "scan while associated: $(grep -c '^BSS ' /tmp/scan-associated.txt) BSS in $_scan_ms ms; iw link during it answered in $_link_ms ms"
+	summary "scan_assoc=${_scan_ms}ms" "link_during_scan=${_link_ms}ms"
+	grep -q "^BSS $AP_MAC" /tmp/scan-associated.txt || fail "the scan while associated did not list the AP"
+	echo "$_link" | grep -q "^Connected to $AP_MAC" || fail "iw link during the scan: $(echo "$_link" | head -n1)"
+	[ "$((_link_ms * 2))" -lt "$_scan_ms" ] ||
+		fail "iw link waited $_link_ms ms of a $_scan_ms ms scan: the scan holds the wiphy"
+	iw dev "$STA_IF" link | grep -q "^Connected to $AP_MAC" || fail "the association ended with the scan"
 }
 
 # station_demo: `make demo`: WPA2 association, the link, ping, iperf3 5 s each way.
@@ -726,11 +779,6 @@ bes_station_setup() {
 	for m in bes2600_vsdio bes2600; do
 		[ -f "$BES2600_MODULES/$m.ko" ] || fail "no $m.ko: pass it with qemu-run.sh -m"
 	done
-	# Variants on other supplicants, only where the host has them.
-	for alt in iwd NetworkManager; do
-		command -v "$alt" >/dev/null && step "note: $alt is installed but has no variant here yet"
-	done
-
 	# The firmware files and where the loader looks for them.
 	[ -x "$MAKE_FIRMWARE" ] || fail "no $MAKE_FIRMWARE (cargo build --release -p bes2600-chip-model)"
 	"$MAKE_FIRMWARE" "$fw" >/dev/null || fail "the synthetic firmware was not written"
@@ -855,6 +903,17 @@ soak_phase() {
 # check), unloads bes2600 and the virtual host, and asks kmemleak; LEAKS is the number of
 # unreferenced objects with bes2600 in their backtrace (they are printed). The AP's radio
 # and namespace stay (their objects are not ours to judge).
+# bes_finish: the end of a station scenario: the driver counted no protocol breach in the data
+# path, the teardown (bes_teardown) leaves no leak of ours, the summary, PASS.
+bes_finish() {
+	[ "$(dstat data_rx_violations)" = 0 ] || fail "the driver counted receive indications that broke the protocol"
+	[ "$(dstat data_tx_bad_confirms)" = 0 ] || fail "the driver counted TX confirms for frames it never sent"
+	bes_teardown
+	[ "$LEAKS" = 0 ] || fail "kmemleak reports leaks of bes2600"
+	summary "violations=0" "leaks=0"
+	summary_print
+	step "PASS"
+}
 bes_teardown() {
 	wpa_stop
 	ap_stop
