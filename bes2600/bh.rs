@@ -169,9 +169,11 @@ use self::stats::{
 /// Longest wait without a wake-up or deadline while the link runs: a pass then polls the
 /// length register, so a lost interrupt costs at most this much latency, not a restart.
 const IDLE_POLL: Delta = Delta::from_secs(1);
-/// How long the BH waits, before mac80211 restarts the hardware, for the scan thread to end a
-/// scan the link going down cancelled (it takes milliseconds: its commands fail at once).
-const SCAN_END_WAIT: Delta = Delta::from_secs(2);
+/// How long anyone waits for a cancelled scan to end: a join or `stop` (the scan's current
+/// batch stops at once, 0x0008) and the BH before mac80211 restarts the hardware (the scan's
+/// commands fail at once while the link is down). It takes milliseconds; this bounds a
+/// firmware that does not answer.
+pub(crate) const SCAN_END_WAIT: Delta = Delta::from_secs(3);
 /// Poll interval while waiting for a confirm or the startup indication (an interrupt ends the
 /// wait earlier).
 const SHORT_POLL: Delta = Delta::from_millis(20);
@@ -343,11 +345,6 @@ impl Shared {
         *self.scan.lock() = ScanSignal::default();
         self.scan_changed.notify_all();
         self.set_activity(Activity::SCANNING, false);
-    }
-
-    /// Whether a scan runs (from mac80211's op to its completion).
-    pub(crate) fn scan_running(&self) -> bool {
-        self.scan.lock().running
     }
 
     /// Cancels a running scan and waits at most `timeout` for its end; whether it ended.
@@ -537,6 +534,7 @@ pub(crate) fn start(p: Params, shared: Arc<Shared>) -> Result<Thread<()>> {
             sent: Cell::new(None),
             own_confirm: None,
             own_rejected: false,
+            policy_answer: Cell::new(None),
         },
         link_up: false,
         failed_at_us: None,
@@ -570,6 +568,8 @@ const _: fn() = || <Bh as AmbiguousIfSync<_>>::check();
 enum Origin {
     /// The BH itself (bring-up configuration).
     Own,
+    /// The transmit path's rate-policy upload, which the BH sends without waiting for it.
+    TxPolicy,
     /// A caller of the command slot, by ticket.
     Slot(u64),
 }
@@ -599,6 +599,9 @@ struct CmdState {
     own_confirm: Option<Result<KVec<u8>>>,
     /// The engine refused the BH's own command.
     own_rejected: bool,
+    /// The answer to the rate-policy upload (`true`: accepted), for the transmit path after
+    /// the pass (a `Cell`: the command source reports a refusal, the event sink a confirm).
+    policy_answer: Cell<Option<bool>>,
 }
 
 /// Why a command of the BH's own did not complete.
@@ -758,6 +761,7 @@ impl BhThread {
             sent: &self.cmds.sent,
             shared: &self.shared,
             own_rejected: &mut self.cmds.own_rejected,
+            policy_answer: &self.cmds.policy_answer,
             now_us,
         };
         let mut data = Data {
@@ -770,6 +774,7 @@ impl BhThread {
             shared: &self.shared,
             sent: &self.cmds.sent,
             own_confirm: &mut self.cmds.own_confirm,
+            policy_answer: &self.cmds.policy_answer,
             clock: &self.clock,
             hw,
             rx: &mut self.rx,
@@ -782,6 +787,16 @@ impl BhThread {
         drop(bus);
         drop(host);
         self.complete_tx(hw);
+        let mut r = r;
+        if let Some(accepted) = self.cmds.policy_answer.take() {
+            // The frames that waited for it can go: another pass.
+            self.tx.policy_upload_done(accepted);
+            r.more = true;
+        }
+        if self.link_up && self.cmds.pending.is_none() && self.tx.policy_upload_wanted() {
+            // The next pass hands the upload to the engine.
+            r.more = true;
+        }
         let totals = *self.bh.totals();
         let (power, power_counts) = (self.bh.power_state(), *self.bh.power_counts());
         self.shared.with_stats_mut(|s| {
@@ -844,6 +859,8 @@ impl BhThread {
             Some(hw) => self.tx.drain(&hw),
             None => self.tx.forget_all(),
         }
+        // The link is down for a reset or for good: the chip keeps no policy.
+        self.tx.chip_restarted();
         self.shared.tx_held.store(self.tx.held(), Relaxed);
     }
 
@@ -862,7 +879,13 @@ impl BhThread {
             Some(_) => {}
             None => {
                 if self.link_up {
-                    if let Some((ticket, msg)) = self.shared.wsm.fetch() {
+                    // Frames wait for the policy upload; it goes before the slot's command.
+                    if let Some(msg) = self.tx.policy_upload() {
+                        self.cmds.pending = Some(Pending {
+                            origin: Origin::TxPolicy,
+                            msg,
+                        });
+                    } else if let Some((ticket, msg)) = self.shared.wsm.fetch() {
                         self.cmds.pending = Some(Pending {
                             origin: Origin::Slot(ticket),
                             msg,
@@ -1015,19 +1038,17 @@ impl BhThread {
 
     /// Fails the slot's command the BH holds (queued or on the bus) with `err`.
     fn fail_commands(&mut self, err: Error) {
-        if let Some(p) = self.cmds.pending.take() {
-            if let Origin::Slot(t) = p.origin {
-                self.shared.wsm.complete(t, Err(err));
+        let pending = self.cmds.pending.take().map(|p| p.origin);
+        let sent = self.cmds.sent.take().map(|s| s.origin);
+        for origin in [pending, sent].into_iter().flatten() {
+            match origin {
+                Origin::Slot(t) => self.shared.wsm.complete(t, Err(err)),
+                Origin::TxPolicy => self.tx.policy_upload_abandoned(),
+                Origin::Own => {}
             }
         }
-        if let Some(Sent {
-            origin: Origin::Slot(t),
-            ..
-        }) = self.cmds.sent.take()
-        {
-            self.shared.wsm.complete(t, Err(err));
-        }
         self.cmds.own_confirm = None;
+        self.cmds.policy_answer.set(None);
     }
 
     /// Publishes the recovery state.
@@ -1413,6 +1434,7 @@ struct Commands<'a> {
     sent: &'a Cell<Option<Sent>>,
     shared: &'a Shared,
     own_rejected: &'a mut bool,
+    policy_answer: &'a Cell<Option<bool>>,
     now_us: u64,
 }
 
@@ -1436,6 +1458,7 @@ impl TxSource for Commands<'_> {
             match p.origin {
                 Origin::Slot(t) => self.shared.wsm.complete(t, Err(EINVAL)),
                 Origin::Own => *self.own_rejected = true,
+                Origin::TxPolicy => self.policy_answer.set(Some(false)),
             }
         }
     }
@@ -1472,6 +1495,7 @@ struct Sink<'a> {
     shared: &'a Shared,
     sent: &'a Cell<Option<Sent>>,
     own_confirm: &'a mut Option<Result<KVec<u8>>>,
+    policy_answer: &'a Cell<Option<bool>>,
     clock: &'a MonoClock,
     /// The way up to mac80211 (received frames), if registered.
     hw: Option<&'a Hw<Bes2600Ops>>,
@@ -1515,6 +1539,14 @@ impl Events for Sink<'_> {
         match sent.origin {
             Origin::Own => *self.own_confirm = Some(copy.map_err(|_| ENOMEM)),
             Origin::Slot(t) => self.shared.wsm.complete(t, copy.map_err(|_| ENOMEM)),
+            Origin::TxPolicy => {
+                let accepted = msg::decode::<WriteMibConfirm>(confirm)
+                    .is_ok_and(|(_, c)| c.status.is_success());
+                if !accepted {
+                    dev_warn!(self.dev, "the chip refused a TX rate policy upload\n");
+                }
+                self.policy_answer.set(Some(accepted));
+            }
         }
     }
 

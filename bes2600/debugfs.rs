@@ -137,6 +137,13 @@ fn show_stats(shared: &Arc<Shared>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "data_tx_acked {}", s.tx.acked)?;
         writeln!(f, "data_tx_dropped {}", s.tx.dropped)?;
         writeln!(f, "data_tx_bad_confirms {}", s.tx.bad_confirms)?;
+        writeln!(f, "data_tx_policy_uploads {}", s.tx.policy_uploads)?;
+        writeln!(
+            f,
+            "data_tx_policy_upload_errors {}",
+            s.tx.policy_upload_errors
+        )?;
+        writeln!(f, "data_tx_policy_full {}", s.tx.policy_full)?;
         writeln!(f, "data_rx_delivered {}", s.rx.delivered)?;
         writeln!(f, "data_rx_failed {}", s.rx.failed)?;
         writeln!(f, "data_rx_violations {}", s.rx.violations)?;

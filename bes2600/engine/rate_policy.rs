@@ -627,6 +627,14 @@ impl PolicyCache {
         self.entries.get(usize::from(index)).map_or(0, |e| e.uses)
     }
 
+    /// Whether policy `index` holds a policy the chip has (a frame that uses it may be
+    /// sent); `false` for an unknown index.
+    pub fn is_uploaded(&self, index: u8) -> bool {
+        self.entries
+            .get(usize::from(index))
+            .is_some_and(|e| e.valid && e.uploaded)
+    }
+
     /// Whether some policy still has to be uploaded.
     pub fn upload_pending(&self) -> bool {
         self.entries.iter().any(|e| e.valid && !e.uploaded)

@@ -44,8 +44,8 @@ use crate::{
             REPLY_LEN, //
         },
         sdio_framing::{
-            boot_ready_len,
             reg,
+            BootLengthReads,
             Cmd53,
             DataAddress,
             BLOCK_SIZE, //
@@ -71,8 +71,9 @@ pub(super) const REPLY_TIMEOUT: Delta = Delta::from_secs(1);
 /// waits again, up to this many times within the timeout.
 const MAX_WAITS: u32 = 4;
 
-/// Reads of the length registers after each wait (the vendor reads up to six times).
-const LENGTH_READS: u32 = 6;
+/// Reads of the length registers after each wait (the vendor reads up to six times while
+/// the length is 0; each length here is read twice).
+const LENGTH_READS: u32 = 8;
 
 /// How often the message limit is read while the ROM announces none.
 const ROM_READY_POLL: Delta = Delta::from_millis(50);
@@ -221,15 +222,17 @@ impl<'a> BootRom<'a> {
     }
 
     /// Reads the u16 the ROM announces at registers 0x000-0x001, the length of what it has ready
-    /// for the host, up to [`LENGTH_READS`] times while it is 0 (one host claim).
+    /// for the host, up to [`LENGTH_READS`] times until two reads in a row give the same
+    /// non-zero length ([`BootLengthReads`]: the bytes may change between the two register
+    /// reads); 0 when none was confirmed (one host claim).
     fn announced_len(&self, what: &str) -> Result<usize> {
         let host = self.claim()?;
+        let mut reads = BootLengthReads::new();
         for _ in 0..LENGTH_READS {
             let low = self.read_reg(&host, reg::CTRL, what)?;
             let high = self.read_reg(&host, reg::RX_LEN, what)?;
-            let len = usize::from(boot_ready_len(low, high));
-            if len != 0 {
-                return Ok(len);
+            if let Some(len) = reads.observe(low, high) {
+                return Ok(usize::from(len));
             }
         }
         Ok(0)

@@ -13,12 +13,10 @@
 //! chip sleep only while nothing of it is going on ([`publish`]; docs/bh.md, "Chip wake and
 //! sleep").
 
-use kernel::{
-    prelude::*,
-    time::Delta, //
-};
+use kernel::prelude::*;
 
 use super::HwData;
+use crate::bh::SCAN_END_WAIT;
 use crate::engine::power::Activity;
 use crate::engine::station::{
     self,
@@ -67,10 +65,6 @@ use crate::protocol::{
 /// The one interface the chip's station runs on (docs/chip-protocol.md, "Interfaces and
 /// addresses": the first address is interface 0).
 pub(super) const IF_ID: u8 = 0;
-
-/// How long a join or `stop` waits for a cancelled scan to end: its current batch stops at
-/// once (0x0008), so this bounds a firmware that does not answer.
-const SCAN_END_WAIT: Delta = Delta::from_secs(3);
 
 /// What the driver knows of the station interface.
 pub(crate) struct StaState {
@@ -253,7 +247,7 @@ fn join(data: &HwData, st: &mut StaState, vif: &Vif, bssid: [u8; 6]) -> Result {
     .map_err(errno)?;
     // The firmware refuses to join while it scans: a connection matters more than a scan
     // (often a supplicant's background scan), which ends aborted.
-    if data.shared.scan_running() && !data.shared.scan_cancel_and_wait(SCAN_END_WAIT) {
+    if !data.shared.scan_cancel_and_wait(SCAN_END_WAIT) {
         pr_warn!("bes2600: joining while a scan still runs\n");
     }
     // Awake from the join on, through authentication and association (`publish` clears it

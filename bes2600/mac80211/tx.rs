@@ -9,17 +9,29 @@
 //! WSM header in the headroom; the engine's pass takes it from there into a TX batch. The
 //! TX confirm (0x0404, or 0x041E with several) gives the frame back: header removed, status
 //! (acknowledged, tries per rate) to mac80211. Only the BH touches the queues.
+//!
+//! Rates (docs/chip-protocol.md, "Rate policies"): mac80211's rate control gives each frame
+//! a table of up to four rates; the chip takes a retry policy, one of eight it holds. A frame
+//! gets its policy when the engine first looks at it for a TX batch, not when it is queued,
+//! so only frames on their way to the chip hold one of the eight. A policy the chip does not
+//! have yet is uploaded (MIB 0x1016) by the BH as a command of its own
+//! ([`TxPath::policy_upload`]), and the frame waits for its confirm; while all eight are in
+//! use, the next frame waits for a TX confirm to free one.
 
 use kernel::prelude::*;
 
 use crate::engine::{
     rate_policy::{
         fill_status,
-        max_tx_rate,
+        ht_tx_parameters,
         Band,
+        PolicyCache,
+        PolicyConfig,
+        PolicyError,
         RateFlags,
         RateTable,
-        TxRate, //
+        TxRate,
+        UploadToken, //
     },
     station::wsm_queue,
     txq::{
@@ -41,6 +53,7 @@ use crate::kernel_ext::{
     },
     skb::SkBuff,
 };
+use crate::protocol::mib::SetMib;
 use crate::protocol::msg::{
     tx::{
         PacketId,
@@ -60,21 +73,39 @@ pub(crate) const HEADROOM: u32 = TX_HEADER_LEN as u32;
 /// Frames the BH holds per AC (the vendor's pool size).
 const CAPACITY: usize = 128;
 
+/// Tries at the band's lowest rate for a frame whose rate table mac80211 left unusable (the
+/// chip's own count without a policy).
+const FALLBACK_TRIES: u8 = 7;
+
 /// What a frame in the BH's queues carries besides the skb: what the confirm needs.
 pub(crate) struct Queued {
     /// The frame, WSM header in front.
     skb: SkBuff,
     /// Bytes added at the end for the ICV/MIC the firmware writes.
     tail: usize,
-    /// mac80211's rate table, for the status.
+    /// mac80211's rate table; once the frame has its policy, the table as the policy
+    /// rewrote it (what the status distributes the tries over).
     rates: RateTable,
+    /// The band the frame goes out on.
+    band: Band,
+    /// The WSM queue of its AC.
+    queue: u8,
+    /// The chip's rate policy it uses, once it was given one.
+    policy: Option<u8>,
 }
 
-/// The BH's transmit state: its queues and what the engine peeked at.
+/// The BH's transmit state: its queues, the chip's rate policies and what the engine peeked
+/// at.
 pub(crate) struct TxPath {
     queues: TxQueues<Queued, KVec<Slot<Queued>>>,
     /// The frame the engine's last `peek` returned.
     peeked: Option<PacketId>,
+    /// The chip's eight rate policies, with the frames that use them.
+    policies: PolicyCache,
+    /// The policies the upload on its way to the chip carries.
+    upload: Option<UploadToken>,
+    /// The next frame waits for a policy to be freed (counted once per wait).
+    waiting_for_policy: bool,
     /// Counters for debugfs: frames queued, confirmed, dropped, bad confirms.
     pub(crate) counts: TxCounts,
 }
@@ -92,6 +123,12 @@ pub(crate) struct TxCounts {
     pub(crate) dropped: u64,
     /// Confirms naming no frame the driver sent (device input: counted, ignored).
     pub(crate) bad_confirms: u64,
+    /// Rate-policy uploads (MIB 0x1016) the chip confirmed.
+    pub(crate) policy_uploads: u64,
+    /// Rate-policy uploads the chip refused or that could not be built.
+    pub(crate) policy_upload_errors: u64,
+    /// Times the next frame waited because all eight policies were in use.
+    pub(crate) policy_full: u64,
 }
 
 impl TxCounts {
@@ -102,6 +139,9 @@ impl TxCounts {
         acked: 0,
         dropped: 0,
         bad_confirms: 0,
+        policy_uploads: 0,
+        policy_upload_errors: 0,
+        policy_full: 0,
     };
 }
 
@@ -116,6 +156,9 @@ impl TxPath {
         Ok(Self {
             queues,
             peeked: None,
+            policies: PolicyCache::new(PolicyConfig::default()),
+            upload: None,
+            waiting_for_policy: false,
             counts: TxCounts::default(),
         })
     }
@@ -152,7 +195,6 @@ impl TxPath {
                 }
             }
         }
-        let max_rate = max_tx_rate(&rates, band).unwrap_or(0);
         if skb.push(TX_HEADER_LEN).is_err() {
             self.drop_frame(hw, skb);
             return;
@@ -163,7 +205,15 @@ impl TxPath {
             queued_at_us: now_us,
             requeues: 0,
         };
-        let id = match self.queues.push(ac, Queued { skb, tail, rates }, meta) {
+        let frame = Queued {
+            skb,
+            tail,
+            rates,
+            band,
+            queue,
+            policy: None,
+        };
+        let id = match self.queues.push(ac, frame, meta) {
             Ok(id) => id,
             Err(e) => {
                 let mut skb = e.frame.skb;
@@ -173,23 +223,12 @@ impl TxPath {
             }
         };
         self.counts.queued += 1;
-        // The packet id is only known now, so the header is written in place.
-        let header = TxRequest {
-            packet_id: id,
-            max_tx_rate: max_rate,
-            queue,
-            link_id: 0,
-            more: 0,
-            flags: TxFlags::default(),
-            reserved: 0,
-            expire_time: 0,
-            ht_tx_parameters: 0,
-            frame: &[],
-        };
+        // The packet id is only known now, so the header is written in place; the rate
+        // fields are filled in when the frame gets its policy.
         let written = self
             .queues
             .frame_mut(id)
-            .map(|q| write_header(&mut q.skb, header).is_ok());
+            .map(|q| write_header(&mut q.skb, header(id, queue, 0, TxFlags::default(), 0)).is_ok());
         if written != Ok(true) {
             if let Ok((q, _)) = self.queues.remove(id) {
                 let mut skb = q.skb;
@@ -209,11 +248,112 @@ impl TxPath {
         hw.free_tx_skb(skb);
     }
 
-    /// The next frame for the engine (a complete WSM message).
+    /// The next frame for the engine (a complete WSM message), once the chip has its rate
+    /// policy.
     pub(crate) fn peek(&mut self) -> Option<&[u8]> {
-        let (id, q, _) = self.queues.next_to_send()?;
+        let (id, _, _) = self.queues.next_to_send()?;
+        let policy = self.policy_of(id)?;
+        if !self.policies.is_uploaded(policy) {
+            return None;
+        }
         self.peeked = Some(id);
-        Some(q.skb.data())
+        self.queues.get(id).ok().map(|(q, _)| q.skb.data())
+    }
+
+    /// The policy of frame `id`, given to it now if it has none: the rate fields of its
+    /// header are written then. `None` while all eight policies are in use.
+    fn policy_of(&mut self, id: PacketId) -> Option<u8> {
+        let q = self.queues.frame_mut(id).ok()?;
+        if let Some(index) = q.policy {
+            return Some(index);
+        }
+        let used = match self.policies.get_or_insert(&q.rates, q.band) {
+            Err(PolicyError::Rate(_)) => {
+                // mac80211 left no usable rate (it always gives one to a frame it rate
+                // controls): the band's lowest rate, as the chip would send it.
+                let lowest = RateTable::from_rates(&[TxRate::legacy(0, FALLBACK_TRIES)]);
+                self.policies.get_or_insert(&lowest, q.band)
+            }
+            other => other,
+        };
+        let used = match used {
+            Ok(u) => u,
+            Err(_) => {
+                if !self.waiting_for_policy {
+                    self.waiting_for_policy = true;
+                    self.counts.policy_full += 1;
+                }
+                return None;
+            }
+        };
+        self.waiting_for_policy = false;
+        q.policy = Some(used.index);
+        q.rates = used.policy.rates;
+        let h = header(
+            id,
+            q.queue,
+            used.policy.max_tx_rate,
+            TxFlags::with_policy(used.index),
+            ht_tx_parameters(&used.policy.rates, false),
+        );
+        // The header was written the same way when the frame was queued.
+        let _ = write_header(&mut q.skb, h);
+        Some(used.index)
+    }
+
+    /// The MIB 0x1016 write the next frames wait for: every policy the chip does not have
+    /// yet, for the BH to send as its own command. `None` when none is missing or an upload
+    /// is already on its way.
+    pub(crate) fn policy_upload(&mut self) -> Option<KVec<u8>> {
+        if self.upload.is_some() || !self.policies.upload_pending() {
+            return None;
+        }
+        let (policies, token) = self.policies.pending_policies();
+        match crate::wsm::encode(&SetMib(policies), 0) {
+            Ok(msg) => {
+                self.upload = Some(token);
+                Some(msg)
+            }
+            Err(_) => {
+                // Without memory for the request: the frames go with what the chip holds
+                // rather than wait for good.
+                self.counts.policy_upload_errors += 1;
+                self.policies.upload_done(&token);
+                None
+            }
+        }
+    }
+
+    /// Whether a policy upload waits to be handed to the engine.
+    pub(crate) fn policy_upload_wanted(&self) -> bool {
+        self.upload.is_none() && self.policies.upload_pending()
+    }
+
+    /// The chip answered the policy upload (`accepted`: with success). A refused upload
+    /// still releases the frames that wait for it: the chip then applies what it holds for
+    /// that index, which is better than a queue that never moves again.
+    pub(crate) fn policy_upload_done(&mut self, accepted: bool) {
+        if let Some(token) = self.upload.take() {
+            self.policies.upload_done(&token);
+            if accepted {
+                self.counts.policy_uploads += 1;
+            } else {
+                self.counts.policy_upload_errors += 1;
+            }
+        }
+    }
+
+    /// The policy upload never reached the chip (its command was dropped): it is sent again.
+    pub(crate) fn policy_upload_abandoned(&mut self) {
+        self.upload = None;
+    }
+
+    /// The chip restarted and holds no policy: the frames are gone (drained), so the cache
+    /// starts empty.
+    pub(crate) fn chip_restarted(&mut self) {
+        self.policies.clear();
+        self.upload = None;
+        self.waiting_for_policy = false;
     }
 
     /// The engine put the peeked frame into a TX batch at `now_us`.
@@ -266,13 +406,20 @@ impl TxPath {
         }
     }
 
-    /// Gives a frame back to mac80211 with its status (`None`: not sent).
+    /// Gives a frame back to mac80211 with its status (`None`: not sent), and its rate
+    /// policy back to the cache.
     fn complete(&mut self, hw: &Hw<Bes2600Ops>, q: Queued, c: Option<&TxConfirm>) {
         let Queued {
             mut skb,
             tail,
             rates,
+            policy,
+            ..
         } = q;
+        if let Some(index) = policy {
+            // Every frame with a policy holds one use of it.
+            let _ = self.policies.release(index);
+        }
         let _ = skb.pull(TX_HEADER_LEN);
         let len = skb.len();
         skb.trim(len.saturating_sub(tail));
@@ -298,8 +445,13 @@ impl TxPath {
         self.peeked = None;
         // Collected first: the queues are borrowed while they drain. A frame the vector
         // cannot take is freed without status, which mac80211 tolerates.
+        // Their policies are released here, so a frame freed that way keeps none.
         let mut held = KVec::new();
-        self.queues.drain(|_, q, _| {
+        let policies = &mut self.policies;
+        self.queues.drain(|_, mut q, _| {
+            if let Some(index) = q.policy.take() {
+                let _ = policies.release(index);
+            }
             let _ = held.push(q, GFP_KERNEL);
         });
         for q in held {
@@ -320,13 +472,42 @@ impl TxPath {
     pub(crate) fn forget_all(&mut self) {
         self.peeked = None;
         self.queues.drain(|_, _, _| {});
+        self.policies.clear();
+        self.upload = None;
+        self.waiting_for_policy = false;
     }
 
     /// Forgets what the engine peeked at (it refused it, and there is no mac80211 to tell).
     pub(crate) fn forget_peeked(&mut self) {
         if let Some(id) = self.peeked.take() {
-            let _ = self.queues.remove(id);
+            if let Ok((q, _)) = self.queues.remove(id) {
+                if let Some(index) = q.policy {
+                    let _ = self.policies.release(index);
+                }
+            }
         }
+    }
+}
+
+/// A TX request header for frame `id` (its frame is filled in by [`write_header`]).
+fn header(
+    id: PacketId,
+    queue: u8,
+    max_tx_rate: u8,
+    flags: TxFlags,
+    ht_tx_parameters: u32,
+) -> TxRequest<'static> {
+    TxRequest {
+        packet_id: id,
+        max_tx_rate,
+        queue,
+        link_id: 0,
+        more: 0,
+        flags,
+        reserved: 0,
+        expire_time: 0,
+        ht_tx_parameters,
+        frame: &[],
     }
 }
 

@@ -168,6 +168,34 @@ pub const fn boot_ready_len(low: u8, high: u8) -> u16 {
     u16::from_le_bytes([low, high])
 }
 
+/// Reads of the boot-phase length, until two in a row agree.
+///
+/// The two bytes are two CMD52 reads, and the chip may be writing the length between them
+/// while the host polls without an interrupt: the low byte of the old value and the high
+/// byte of the new one make a length the chip never announced (0x3B00 for the 0x3B14-byte
+/// DPD data, seen on the emulated chip). A length counts once a second read gives the same
+/// non-zero value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BootLengthReads {
+    last: u16,
+}
+
+impl BootLengthReads {
+    /// No read yet.
+    pub const fn new() -> Self {
+        Self { last: 0 }
+    }
+
+    /// One read of registers 0x000 (`low`) and 0x001 (`high`): the announced length once it
+    /// was read twice in a row, `None` while it is 0 or not yet confirmed.
+    pub fn observe(&mut self, low: u8, high: u8) -> Option<u16> {
+        let len = boot_ready_len(low, high);
+        let confirmed = len != 0 && len == self.last;
+        self.last = len;
+        confirmed.then_some(len)
+    }
+}
+
 /// Outcome of reading the length register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RxPoll {

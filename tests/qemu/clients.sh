@@ -150,9 +150,7 @@ CLIENT_LOG=/tmp/iwd.log
 iwctl_plain() { iwctl "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'; }
 # iwd_station: the station interface iwd created on bes2600's wiphy (in $STA_IF).
 iwd_station() {
-	for d in "$func"/net/*; do
-		[ -e "$d" ] || continue
-		_dev=${d##*/}
+	for _dev in $(func_netdevs); do
 		iwctl_plain station list | grep -q "^ *$_dev " || continue
 		STA_IF=$_dev
 		return 0

@@ -398,8 +398,8 @@ sta_connect() {
 		_fails=$(grep -E "$WPA_FAILURES" "$WPA_LOG" | sed 's/^[^:]*: //' | tail -n 3 | tr '\n' ' ')
 		fail "no association to $AP_SSID ($AP_KIND)${_fails:+; the last failures: $_fails}"
 	fi
-	_fails=$(grep -cE "$WPA_FAILURES" "$WPA_LOG" || true)
-	[ "$_fails" = 0 ] || step "$_fails failed attempts before the connection: $(grep -E "$WPA_FAILURES" "$WPA_LOG" | sed 's/^[^:]*: //' | tr '\n' ' ')"
+	_fails=$(grep -E "$WPA_FAILURES" "$WPA_LOG" | sed 's/^[^:]*: //' || true)
+	[ -z "$_fails" ] || step "$(echo "$_fails" | wc -l) failed attempts before the connection: $(echo "$_fails" | tr '\n' ' ')"
 	# Under a slow guest the handshake can still fail after the first CONNECTED and be
 	# retried: the association counts once wpa_supplicant settled in COMPLETED.
 	wpa_completed() { wpa_cmd status 2>/dev/null | grep -qx "wpa_state=COMPLETED"; }
@@ -740,10 +740,14 @@ bound() { [ -e "$func/driver" ]; }
 running() { [ "$(dstat state)" = running ]; }
 # The station interface: the netdev whose parent is the SDIO function (in $STA_DEV).
 sta_netdev() {
+	STA_DEV=$(func_netdevs | head -n 1)
+	[ -n "$STA_DEV" ]
+}
+# func_netdevs: the network interfaces of bes2600's SDIO function, one per line.
+func_netdevs() {
 	for d in "$func"/net/*; do
-		[ -e "$d" ] && STA_DEV=${d##*/} && return 0
+		[ -e "$d" ] && echo "${d##*/}"
 	done
-	return 1
 }
 # What the driver and the kernel log say when a scenario fails.
 lib_on_fail() {

@@ -7,7 +7,8 @@
 # boots the chip and registers wlan0; scan; open network; WPA2-PSK with `iw dev wlan0 link`
 # and `station dump`, ping both ways, iperf3 TCP both ways for 10 s each with the model's air
 # and SDIO counters covering the bytes; disconnect and reconnect; the AP vanishing (BSS lost)
-# and returning; a wrong passphrase; WPA3-SAE with PMF required; 5 GHz on channel 36. Then the
+# and returning; a wrong passphrase; WPA3-SAE with PMF required; 5 GHz on channel 36; every
+# frame sent with a rate policy the driver uploaded. Then the
 # module is unloaded: no splat (scripts/check-log.sh), no leak of ours (kmemleak), no
 # protocol violation counted by the model. (Unloading under traffic is a row of the fault
 # matrix, tests/qemu/faults.sh.)
@@ -40,6 +41,17 @@ if [ "${DEMO:-0}" = 1 ]; then
 fi
 
 station_scenarios
+
+# Rates (docs/station.md, "Rates"): every frame went out with a retry policy the driver built
+# from mac80211's rate table and uploaded; none named a policy the chip does not hold.
+step "== TX rate policies"
+model_fresh || fail "no fresh stats from the chip model"
+[ "$(mstat tx_policy_uploads)" -gt 0 ] || fail "the chip received no TX rate policy"
+[ "$(mstat tx_without_policy)" = 0 ] ||
+	fail "$(mstat tx_without_policy) frames named a rate policy the chip does not hold"
+[ "$(dstat data_tx_policy_upload_errors)" = 0 ] || fail "rate policy uploads failed"
+step "rate policies: $(dstat data_tx_policy_uploads) uploads, $(mstat tx_with_policy) frames sent with one, $(dstat data_tx_policy_full) waits for a free one"
+summary "policy_uploads=$(dstat data_tx_policy_uploads)"
 
 # What the BH did over the whole run (docs/bh.md): wake-ups per interrupt, frames per bus
 # batch, and the data path's counters.

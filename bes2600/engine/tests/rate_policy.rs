@@ -207,11 +207,14 @@ fn cache_shares_identical_policies_and_fills_up() {
     let a = table(&[TxRate::legacy(11, 3), TxRate::legacy(0, 2)]);
     let u1 = c.get_or_insert(&a, Band::Ghz2).unwrap();
     assert!(u1.upload_needed);
+    assert!(!c.is_uploaded(u1.index), "a frame with it has to wait");
     let u2 = c.get_or_insert(&a, Band::Ghz2).unwrap();
     assert_eq!(u2.index, u1.index);
     assert!(u2.upload_needed, "not uploaded yet");
     let (_, token) = c.pending_policies();
     c.upload_done(&token);
+    assert!(c.is_uploaded(u1.index));
+    assert!(!c.is_uploaded(8), "no such entry");
     let u3 = c.get_or_insert(&a, Band::Ghz2).unwrap();
     assert!(!u3.upload_needed);
     assert_eq!(c.uses(u1.index), 3);
@@ -260,6 +263,7 @@ fn released_policies_are_reused_before_being_replaced() {
     // After a chip restart everything is uploaded again.
     c.chip_reset();
     assert!(c.upload_pending());
+    assert!(!c.is_uploaded(i), "the restarted chip forgot it");
     assert_eq!(c.pending_policies().0.policies.len(), 1);
 }
 

@@ -1102,6 +1102,19 @@ fn bus_2_1_registers_length_status_doorbell() {
     let d = sdio_framing::Doorbell::ring(sdio_framing::Doorbell::WIFI_DEBUG);
     assert_eq!(d.writes(), [(0x121, 0x00), (0x120, 0x41)]);
     assert_eq!(sdio_framing::boot_ready_len(0x08, 0x00), 8);
+    // A length counts when two reads in a row agree: a read torn between the chip's two
+    // byte writes (old low byte 0x00, new high byte 0x3B) is not taken for 0x3B00.
+    let mut reads = sdio_framing::BootLengthReads::new();
+    assert_eq!(reads.observe(0x00, 0x00), None);
+    assert_eq!(reads.observe(0x00, 0x3B), None);
+    assert_eq!(reads.observe(0x14, 0x3B), None);
+    assert_eq!(reads.observe(0x14, 0x3B), Some(0x3B14));
+    let mut reads = sdio_framing::BootLengthReads::new();
+    assert_eq!(reads.observe(0x08, 0x00), None);
+    assert_eq!(reads.observe(0x00, 0x00), None);
+    assert_eq!(reads.observe(0x00, 0x00), None, "0 is never a length");
+    assert_eq!(reads.observe(0x08, 0x00), None);
+    assert_eq!(reads.observe(0x08, 0x00), Some(8));
     let w = sdio_framing::ApWakeupConfig {
         valid: true,
         wake_type: 0,

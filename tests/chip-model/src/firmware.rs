@@ -810,6 +810,7 @@ impl Firmware {
                 v.beacon_filter = x.flags & mib::BEACON_FILTER_ENABLE != 0
             }
             AnyMib::TxRatePolicies(p) => {
+                stats.inc("tx_policy_uploads");
                 for pol in p.policies.iter() {
                     if let Some(slot) = self.policies.get_mut(usize::from(pol.index & 7)) {
                         *slot = Some(*pol);

@@ -199,6 +199,17 @@ impl Firmware {
                 log::debug("protected TX frame without a CCMP key: sent as the host built it");
             }
         }
+        // Bench instrumentation: whether the frame names a policy the host uploaded (the
+        // plan below falls back to the default tries when it does not).
+        if self
+            .policies
+            .get(usize::from(req.flags.policy()))
+            .is_some_and(|p| p.is_some())
+        {
+            stats.inc("tx_with_policy");
+        } else {
+            stats.inc("tx_without_policy");
+        }
         let plan = retry_plan(self, req.flags.policy(), req.max_tx_rate);
         let first = plan.first().map(|p| p.0).unwrap_or(req.max_tx_rate);
         let freq = ieee80211::channel_to_freq(band, ch);
