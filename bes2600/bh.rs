@@ -215,6 +215,11 @@ pub(crate) struct Shared {
     irqs: Atomic<u64>,
     /// Interrupt handler calls whose read of 0x001 failed.
     irq_errors: Atomic<u64>,
+    /// Set with each wake-up an interrupt asks for, cleared when the BH wakes (counted as the
+    /// wake-up's cause).
+    woken_by_irq: Atomic<u32>,
+    /// Set with each wake-up mac80211's `tx` asks for, likewise.
+    woken_by_tx: Atomic<u32>,
     /// Frames from mac80211, until the BH takes them into its queues (a spinlock that
     /// disables interrupts: mac80211's `tx` runs with bottom halves off).
     #[pin]
@@ -223,6 +228,9 @@ pub(crate) struct Shared {
     tx_drop_requested: Atomic<u32>,
     /// Frames the BH holds (queued or awaiting a confirm), as of its last pass.
     tx_held: Atomic<u64>,
+    /// mac80211's retry limits for the rate policies: short in bits 0-7, long in bits 8-15,
+    /// bit 16 once set (0: the policies keep their defaults).
+    retry_limits: Atomic<u32>,
     /// What mac80211 does ([`Activity`] bits), written by its ops, read by the BH each pass
     /// for the sleep policy.
     activity: Atomic<u32>,
@@ -272,9 +280,12 @@ impl Shared {
             stats <- new_mutex!(Stats::new(), "bes2600::bh::Shared::stats"),
             irqs: Atomic::new(0),
             irq_errors: Atomic::new(0),
+            woken_by_irq: Atomic::new(0),
+            woken_by_tx: Atomic::new(0),
             tx_inbox <- new_spinlock_irq!(inbox?, "bes2600::bh::Shared::tx_inbox"),
             tx_drop_requested: Atomic::new(0),
             tx_held: Atomic::new(0),
+            retry_limits: Atomic::new(0),
             activity: Atomic::new(0),
             hw <- new_mutex!(None, "bes2600::bh::Shared::hw"),
             scan <- new_mutex!(ScanSignal::default(), "bes2600::bh::Shared::scan"),
@@ -300,6 +311,7 @@ impl Shared {
             .tx_inbox
             .lock()
             .push_within_capacity(InboxFrame { skb, tail });
+        self.woken_by_tx.store(1, Relaxed);
         self.waker.wake();
         pushed.map_err(|e| e.0.skb)
     }
@@ -307,6 +319,14 @@ impl Shared {
     /// Moves the inbox's frames into `out` (empty, with the inbox's capacity) in order.
     fn take_inbox(&self, out: &mut KVec<InboxFrame>) {
         core::mem::swap(&mut *self.tx_inbox.lock(), out);
+    }
+
+    /// mac80211's retry limits changed: the BH gives them to the rate policies at its next
+    /// pass.
+    pub(crate) fn set_retry_limits(&self, short: u8, long: u8) {
+        let packed = 1 << 16 | u32::from(long) << 8 | u32::from(short);
+        self.retry_limits.store(packed, Relaxed);
+        self.waker.wake();
     }
 
     /// mac80211's `flush`: with `drop`, the BH gives every frame it holds back unsent;
@@ -451,6 +471,7 @@ impl Shared {
             Ok(byte) => self.latch.publish(byte),
             Err(_) => self.irq_errors.add(1, Relaxed),
         }
+        self.woken_by_irq.store(1, Relaxed);
         self.waker.wake();
     }
 
@@ -702,11 +723,23 @@ impl BhThread {
             Some(d) => micros(d.saturating_sub(now)).min(IDLE_POLL),
             None => IDLE_POLL,
         };
-        match ctx.wait_timeout(wait) {
+        let woken = match ctx.wait_timeout(wait) {
             WaitResult::Stop => return,
-            WaitResult::Woken => self.shared.with_stats_mut(|s| s.wakeups += 1),
-            WaitResult::Timeout => {}
+            WaitResult::Woken => true,
+            WaitResult::Timeout => false,
+        };
+        if woken {
+            // What asked for it (several causes can share one wake-up).
+            let irq = self.shared.woken_by_irq.xchg(0, Relaxed) != 0;
+            let tx = self.shared.woken_by_tx.xchg(0, Relaxed) != 0;
+            self.shared.with_stats_mut(|s| {
+                s.wakeups += 1;
+                s.wakeups_irq += u64::from(irq);
+                s.wakeups_tx += u64::from(tx);
+            });
         }
+        // Whether the passes of this wake-up read or wrote a batch.
+        let mut moved = false;
         loop {
             let r = match self.pass() {
                 Ok(r) => r,
@@ -729,15 +762,25 @@ impl BhThread {
                 self.on_fatal(Fatal::ConfirmTimeout { in_use }, ctx);
                 return;
             }
+            moved |= r.counters.rx_batches > 0 || r.counters.tx_batches > 0;
             if !r.more || ctx.should_stop() {
-                return;
+                break;
             }
+        }
+        if woken && !moved {
+            // Woken for work an earlier pass had already done (or none at all).
+            self.shared.with_stats_mut(|s| s.wakeups_idle += 1);
         }
     }
 
     /// One engine pass with the host claimed; the host is released before it returns.
     fn pass(&mut self) -> Result<PassReport> {
         self.refill();
+        let limits = self.shared.retry_limits.load(Relaxed);
+        if limits != 0 {
+            // Cheap when unchanged; a change uploads every policy again.
+            self.tx.set_retry_limits(limits as u8, (limits >> 8) as u8);
+        }
         // The way up to mac80211 for this pass (one lock of the handle per pass; only the
         // registration's drop waits for it, and that happens after the BH stopped).
         let handle = self.shared.hw();

@@ -107,6 +107,9 @@ fn show_stats(shared: &Arc<Shared>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "interrupts {}", irqs)?;
         writeln!(f, "irq_read_errors {}", irq_errors)?;
         writeln!(f, "bh_wakeups {}", s.wakeups)?;
+        writeln!(f, "bh_wakeups_irq {}", s.wakeups_irq)?;
+        writeln!(f, "bh_wakeups_tx {}", s.wakeups_tx)?;
+        writeln!(f, "bh_wakeups_idle {}", s.wakeups_idle)?;
         writeln!(f, "passes {}", s.passes)?;
         writeln!(f, "latched_used {}", s.latched_used)?;
         let c = &s.engine;

@@ -159,9 +159,17 @@ impl mac::Ops for Bes2600Ops {
         sta::remove_interface(hw.data(), vif);
     }
 
-    fn config(_hw: &Hw<Self>, _changed: u32) -> Result {
-        // The channel is the join's (sta.rs); the chip keeps its own TX power limits and the
-        // power-save state machine is not used (docs/station.md).
+    fn config(hw: &Hw<Self>, changed: u32) -> Result {
+        // The channel is the join's (sta.rs), and the power-save state machine is not used
+        // (docs/station.md, "Not yet done").
+        let conf = hw.conf();
+        if changed & mac::conf_changed::RETRY_LIMITS != 0 {
+            hw.data()
+                .shared
+                .set_retry_limits(conf.short_frame_max_tx_count, conf.long_frame_max_tx_count);
+        }
+        // The TX power comes with the BSS configuration (sta.rs): mac80211 no longer sets
+        // `power_level` for a driver that emulates channel contexts.
         Ok(())
     }
 
@@ -234,5 +242,9 @@ impl mac::Ops for Bes2600Ops {
 
     fn set_rts_threshold(hw: &Hw<Self>, value: u32) -> Result {
         sta::set_rts_threshold(hw.data(), value)
+    }
+
+    fn get_txpower(hw: &Hw<Self>, _vif: &Vif) -> Result<i32> {
+        sta::tx_power(hw.data())
     }
 }

@@ -219,6 +219,13 @@ pub trait Ops: Sized + Send + Sync + 'static {
         let _ = (hw, value);
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// The TX power limit of `vif` in dBm, as the device applies it (what `iw dev … info`
+    /// shows).
+    fn get_txpower(hw: &Hw<Self>, vif: &Vif) -> Result<i32> {
+        let _ = (hw, vif);
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// What a registration keeps behind the hw's private area.
@@ -761,6 +768,11 @@ impl<T: Ops> Adapter<T> {
         } else {
             None
         },
+        get_txpower: if T::HAS_GET_TXPOWER {
+            Some(Self::get_txpower)
+        } else {
+            None
+        },
         wake_tx_queue: Some(bindings::ieee80211_handle_wake_tx_queue),
         add_chanctx: Some(bindings::ieee80211_emulate_add_chanctx),
         remove_chanctx: Some(bindings::ieee80211_emulate_remove_chanctx),
@@ -1083,5 +1095,26 @@ impl<T: Ops> Adapter<T> {
         // SAFETY: As in `tx`.
         let hw = unsafe { Hw::<T>::from_raw(hw) };
         from_result(|| T::set_rts_threshold(hw, value).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Called by mac80211 as the `get_txpower` op of a hw of `T`, with a valid interface and
+    /// `dbm` writable.
+    unsafe extern "C" fn get_txpower(
+        hw: *mut bindings::ieee80211_hw,
+        vif: *mut bindings::ieee80211_vif,
+        _link_id: c_uint,
+        dbm: *mut c_int,
+    ) -> c_int {
+        // SAFETY: As in `add_interface`.
+        let (hw, vif) = unsafe { (Hw::<T>::from_raw(hw), Vif::from_raw(vif)) };
+        from_result(|| {
+            let level = T::get_txpower(hw, vif)?;
+            // SAFETY: mac80211 passes a pointer to its own `int` for the answer, valid for
+            // writes during the call.
+            unsafe { dbm.write(level) };
+            Ok(0)
+        })
     }
 }

@@ -192,6 +192,12 @@ pub(crate) struct Stats {
     pub(crate) engine: Counters,
     /// Times the BH woke up (interrupt, command, timeout).
     pub(crate) wakeups: u64,
+    /// Wake-ups an interrupt asked for (among other causes, perhaps).
+    pub(crate) wakeups_irq: u64,
+    /// Wake-ups mac80211's `tx` asked for (among other causes, perhaps).
+    pub(crate) wakeups_tx: u64,
+    /// Wake-ups whose passes neither read nor wrote a batch.
+    pub(crate) wakeups_idle: u64,
     /// Passes run.
     pub(crate) passes: u64,
     /// First 0x001 reads of a pass answered by the byte the interrupt handler latched.
@@ -246,6 +252,9 @@ impl Stats {
         Self {
             engine: Counters::ZERO,
             wakeups: 0,
+            wakeups_irq: 0,
+            wakeups_tx: 0,
+            wakeups_idle: 0,
             passes: 0,
             latched_used: 0,
             confirm_latency: Latency {

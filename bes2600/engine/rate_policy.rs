@@ -344,6 +344,19 @@ impl Default for PolicyConfig {
     }
 }
 
+/// Highest retry limit a policy carries: mac80211's limits are capped there, as the vendor
+/// caps the short one (docs/chip-protocol.md, "Rate policies").
+pub const MAX_RETRY_LIMIT: u8 = 15;
+
+/// The short and long retry limits mac80211 configured (`iw phy … set retry`), as policies
+/// carry them: between 1 and [`MAX_RETRY_LIMIT`].
+pub fn retry_limits(short: u8, long: u8) -> (u8, u8) {
+    (
+        short.clamp(1, MAX_RETRY_LIMIT),
+        long.clamp(1, MAX_RETRY_LIMIT),
+    )
+}
+
 /// The policy flags the vendor sends: stop when the table is exhausted, and the first
 /// transmission counts as part of the table (0x0C).
 pub const POLICY_FLAGS: u8 = POLICY_TERMINATE_WHEN_FINISHED | POLICY_COUNT_INITIAL_TRANSMIT;
@@ -684,6 +697,23 @@ impl PolicyCache {
                 e.uploaded = true;
             }
         }
+    }
+
+    /// New retry limits (see [`retry_limits`]): tables are capped at the new short limit from
+    /// now on, and every policy goes to the chip again with the new limits (an upload under
+    /// way carries the old ones, so it does not count for them). Whether anything changed.
+    pub fn set_retry_limits(&mut self, short: u8, long: u8) -> bool {
+        if (self.cfg.short_retry, self.cfg.long_retry) == (short, long) {
+            return false;
+        }
+        self.cfg.short_retry = short;
+        self.cfg.long_retry = long;
+        for e in self.entries.iter_mut().filter(|e| e.valid) {
+            self.clock += 1;
+            e.version = self.clock;
+            e.uploaded = false;
+        }
+        true
     }
 
     /// The chip restarted and forgot its policies: upload every valid one again.

@@ -78,6 +78,8 @@ pub(crate) struct StaState {
     keys: KeyTable,
     /// EDCA parameters as last sent, mac80211 AC order.
     edca: [EdcaAc; 4],
+    /// The TX power limit the chip took last, in dBm.
+    tx_power: Option<i32>,
 }
 
 impl StaState {
@@ -89,6 +91,7 @@ impl StaState {
             associated: false,
             keys: KeyTable::default(),
             edca: default_edca(),
+            tx_power: None,
         }
     }
 }
@@ -216,6 +219,14 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
             }
         }
     }
+    if changed & (bss_changed::TXPOWER | bss_changed::BSSID) != 0 {
+        // Again after a join: the chip is told the limit for the channel it joined.
+        match set_tx_power(data, conf.txpower()) {
+            Ok(Some(dbm)) => st.tx_power = Some(dbm),
+            Ok(None) => {}
+            Err(e) => pr_warn!("bes2600: TX power: {:?}\n", e),
+        }
+    }
     if changed & bss_changed::ASSOC != 0 {
         let assoc = vif.cfg().assoc();
         if assoc && !st.associated {
@@ -289,6 +300,41 @@ pub(super) fn conf_tx(data: &HwData, ac: u16, p: &TxQueueParams) -> Result {
         "EDCA parameters",
         c.decode::<SetEdcaParamsConfirm>()?.status,
     )
+}
+
+/// Highest TX power limit given to the chip, in dBm: the vendor's own setting while it joins
+/// (docs/chip-protocol.md, "MIBs").
+const MAX_TX_POWER_DBM: i32 = 30;
+
+/// mac80211's TX power level before it worked one out (`IEEE80211_UNSET_POWER_LEVEL`).
+const UNSET_POWER_LEVEL: i32 = i32::MIN;
+
+/// MIB 0x0006 (current TX power level, 0.1 dBm): the limit mac80211 worked out from the
+/// regulatory rules, the user's `iw … set txpower` and the AP (`bss_conf.txpower`). The vendor
+/// always writes 20 dBm; here the user's limit counts. Nothing is written while mac80211 has
+/// no level yet, nor while the chip restarts: mac80211 replays the configuration once the
+/// restart is done. The level the chip took, in dBm, if one was written.
+fn set_tx_power(data: &HwData, dbm: i32) -> Result<Option<i32>> {
+    if dbm == UNSET_POWER_LEVEL {
+        return Ok(None);
+    }
+    let dbm = dbm.clamp(0, MAX_TX_POWER_DBM);
+    let level = dbm * 10;
+    match data
+        .shared
+        .write_mib(mib::id::CURRENT_TX_POWER_LEVEL, &level.to_le_bytes(), IF_ID)
+    {
+        Ok(()) => Ok(Some(dbm)),
+        Err(e) if e == ENETDOWN => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// mac80211's `get_txpower`: the limit the chip took last (`iw dev … info`); mac80211 would
+/// otherwise report a level it no longer keeps up to date for a driver that emulates channel
+/// contexts.
+pub(super) fn tx_power(data: &HwData) -> Result<i32> {
+    data.sta.lock().tx_power.ok_or(EINVAL)
 }
 
 /// MIB 0x0007 (dot11RtsThreshold), as the vendor writes it.

@@ -24,6 +24,7 @@ use crate::engine::{
     rate_policy::{
         fill_status,
         ht_tx_parameters,
+        retry_limits,
         Band,
         PolicyCache,
         PolicyConfig,
@@ -322,6 +323,13 @@ impl TxPath {
                 None
             }
         }
+    }
+
+    /// mac80211's retry limits, for every policy from now on (capped as
+    /// [`retry_limits`] says).
+    pub(crate) fn set_retry_limits(&mut self, short: u8, long: u8) {
+        let (short, long) = retry_limits(short, long);
+        self.policies.set_retry_limits(short, long);
     }
 
     /// Whether a policy upload waits to be handed to the engine.

@@ -107,7 +107,7 @@ model_cpu() {
 # counters: the driver's and the model's counters this scenario reports, as key=value.
 counters() {
 	model_fresh || fail "no stats from the chip model"
-	for _k in interrupts bh_wakeups rx_batches rx_frames tx_batches tx_frames; do
+	for _k in interrupts bh_wakeups bh_wakeups_irq bh_wakeups_tx bh_wakeups_idle rx_batches rx_frames tx_batches tx_frames; do
 		printf '%s=%s ' "$_k" "$(dstat "$_k")"
 	done
 	for _k in cmd53_reads cmd53_writes bytes_read bytes_written air_rx air_tx; do

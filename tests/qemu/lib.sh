@@ -629,6 +629,8 @@ station_scenarios() {
 	summary "signal=${LINK_SIGNAL}dBm" "rate=$(echo "$LINK_RATE" | tr ' ' _)"
 	throughput "${IPERF_S:-10}"
 	scan_while_associated
+	# What only the driver under test can show (station.sh: the chip's TX power and retries).
+	[ -z "${ASSOCIATED_CHECKS:-}" ] || "$ASSOCIATED_CHECKS"
 
 	step "== disconnect and reconnect"
 	wpa_mark

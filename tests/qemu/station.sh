@@ -8,10 +8,10 @@
 # and `station dump`, ping both ways, iperf3 TCP both ways for 10 s each with the model's air
 # and SDIO counters covering the bytes; disconnect and reconnect; the AP vanishing (BSS lost)
 # and returning; a wrong passphrase; WPA3-SAE with PMF required; 5 GHz on channel 36; every
-# frame sent with a rate policy the driver uploaded. Then the
-# module is unloaded: no splat (scripts/check-log.sh), no leak of ours (kmemleak), no
-# protocol violation counted by the model. (Unloading under traffic is a row of the fault
-# matrix, tests/qemu/faults.sh.)
+# frame sent with a rate policy the driver uploaded; `iw`'s TX power and retry limits reach the
+# chip. Then the module is unloaded: no splat (scripts/check-log.sh), no leak of ours
+# (kmemleak), no protocol violation counted by the model. (Unloading under traffic is a row of
+# the fault matrix, tests/qemu/faults.sh.)
 #
 #   K=$(scripts/kernel.sh x86_64)
 #   make KDIR=$K BES2600_TEST_MODULES=y modules
@@ -28,6 +28,33 @@ LIB_TAG=${LIB_TAG:-station}
 . "$BES2600_TOP/tests/qemu/lib.sh"
 
 bes_station_setup
+
+# model_logged PATTERN: the chip model's log has a line matching PATTERN.
+model_logged() { grep -qE "$1" /tmp/model.err; }
+# tx_settings: what `iw` sets reaches the chip: the TX power limit (MIB 0x0006) and the retry
+# limits, which every rate policy carries (MIB 0x1016, uploaded again when they change).
+tx_settings() {
+	step "== TX power and retry limits"
+	_phy=$(basename "$(readlink "/sys/class/net/$STA_IF/phy80211")")
+	iw dev "$STA_IF" set txpower fixed 1200 || fail "iw set txpower"
+	expect_within 10 "the chip to get a 12 dBm TX power limit" model_logged "TX power limit 12\.0 dBm" ||
+		fail "the TX power limit did not reach the chip"
+	iw dev "$STA_IF" info | grep -q "txpower 12.00 dBm" || fail "iw info does not show 12 dBm"
+	iw phy "$_phy" set retry short 5 long 3 || fail "iw set retry"
+	lib_ping "station -> AP with the new retry limits" "$AP_IP"
+	expect_within 10 "rate policies with retry limits 5/3 on the chip" \
+		model_logged "uploaded: short retry 5, long retry 3" ||
+		fail "the retry limits did not reach the chip's rate policies"
+	iw dev "$STA_IF" set txpower auto || fail "iw set txpower auto"
+	iw phy "$_phy" set retry short 7 long 4 || fail "iw set retry (defaults)"
+	summary "txpower=12dBm retry=5/3"
+}
+ASSOCIATED_CHECKS=tx_settings
+
+# What the clients see of the wiphy: the nl80211 features and extended features, the ciphers.
+_phy=$(basename "$(readlink "/sys/class/net/$STA_IF/phy80211")")
+iw phy "$_phy" info | grep -E '^[[:space:]]+\* \[ [A-Z0-9_]+ \]|Device supports|^[[:space:]]+\* [A-Z0-9-]+ \(' |
+	sed -E "s/^[[:space:]]+/$LIB_TAG: wiphy: /" || true
 
 if [ "${DEMO:-0}" = 1 ]; then
 	station_demo
@@ -56,7 +83,7 @@ summary "policy_uploads=$(dstat data_tx_policy_uploads)"
 # What the BH did over the whole run (docs/bh.md): wake-ups per interrupt, frames per bus
 # batch, and the data path's counters.
 step "== the BH's counters over the run"
-grep -E '^(interrupts|bh_wakeups|passes|rx_batches|rx_frames|tx_batches|tx_frames|commands|data_[a-z_]+|power_state|sleeps|wakes|wake_latency_[a-z_]+) ' \
+grep -E '^(interrupts|bh_wakeups[a-z_]*|passes|rx_batches|rx_frames|tx_batches|tx_frames|commands|data_[a-z_]+|power_state|sleeps|wakes|wake_latency_[a-z_]+) ' \
 	"$dbg/stats" | sed "s/^/$LIB_TAG: bh: /"
 bh_ratios=$(awk '{ v[$1] = $2 }
 	END {

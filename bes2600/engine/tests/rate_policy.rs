@@ -9,8 +9,8 @@ use bes2600_engine::protocol::mib::{self, Mib, SetMib, TxRatePolicies, TxRatePol
 use bes2600_engine::protocol::msg::{self, Status, WriteMibConfirm};
 use bes2600_engine::rate_policy::{
     bitrates, build_policy, fill_status, ht_tx_parameters, legacy_index, lowest_rate, max_tx_rate,
-    total_tries, wsm_rate_index, Band, PolicyCache, PolicyConfig, PolicyError, RateError,
-    RateFlags, RateTable, TxRate, BITRATES_2GHZ, BITRATES_5GHZ, POLICY_FLAGS,
+    retry_limits, total_tries, wsm_rate_index, Band, PolicyCache, PolicyConfig, PolicyError,
+    RateError, RateFlags, RateTable, TxRate, BITRATES_2GHZ, BITRATES_5GHZ, POLICY_FLAGS,
 };
 use common::*;
 use proptest::prelude::*;
@@ -434,4 +434,36 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn retry_limits_reach_every_policy() {
+    assert_eq!(retry_limits(7, 4), (7, 4), "mac80211's defaults");
+    assert_eq!(retry_limits(0, 255), (1, 15));
+    let mut c = PolicyCache::new(PolicyConfig::default());
+    let a = table(&[TxRate::legacy(11, 10), TxRate::legacy(0, 10)]);
+    let u = c.get_or_insert(&a, Band::Ghz2).unwrap();
+    let (_, before) = c.pending_policies();
+    // The limits change while the first upload is on its way: it does not count for them.
+    assert!(c.set_retry_limits(7, 4));
+    assert!(!c.set_retry_limits(7, 4), "unchanged");
+    c.upload_done(&before);
+    assert!(!c.is_uploaded(u.index));
+    let (p, token) = c.pending_policies();
+    let p = p.policies.as_slice()[0];
+    assert_eq!((p.index, p.short_retry, p.long_retry), (u.index, 7, 4));
+    c.upload_done(&token);
+    assert!(c.is_uploaded(u.index));
+    // New tables are capped at the new short limit.
+    let b = c
+        .get_or_insert(
+            &table(&[TxRate::legacy(10, 10), TxRate::legacy(0, 10)]),
+            Band::Ghz2,
+        )
+        .unwrap();
+    let tries: u32 = b.policy.rates.used().map(|r| u32::from(r.count)).sum();
+    assert_eq!(tries, 7);
+    // A cleared cache keeps the limits.
+    c.clear();
+    assert_eq!(c.config().short_retry, 7);
 }

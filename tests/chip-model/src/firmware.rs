@@ -809,8 +809,23 @@ impl Firmware {
             AnyMib::BeaconFilterControl(x) => {
                 v.beacon_filter = x.flags & mib::BEACON_FILTER_ENABLE != 0
             }
+            AnyMib::CurrentTxPower(x) => {
+                log::info(&format!(
+                    "TX power limit {}.{} dBm",
+                    x.0 / 10,
+                    (x.0 % 10).abs()
+                ));
+            }
             AnyMib::TxRatePolicies(p) => {
                 stats.inc("tx_policy_uploads");
+                if let Some(first) = p.policies.iter().next() {
+                    log::info(&format!(
+                        "{} TX rate policies uploaded: short retry {}, long retry {}",
+                        p.policies.len(),
+                        first.short_retry,
+                        first.long_retry
+                    ));
+                }
                 for pol in p.policies.iter() {
                     if let Some(slot) = self.policies.get_mut(usize::from(pol.index & 7)) {
                         *slot = Some(*pol);
