@@ -64,8 +64,19 @@ splat_patterns = [
     r"UBSAN: ",
     r"general protection fault",
 ]
+# Known defects of the test kernel's own code, which the driver neither calls nor feeds:
+# shown as "bench-defect:", not counted. mac80211_hwsim_tx_frame_nl reads a frame's length
+# after it queued the frame for the medium's TX report, and the report (the chip model, as
+# the medium, answers at once) can free the frame on the other CPU first: a use-after-free
+# in hwsim's own TX of the AP radio's beacons (tests/README.md, "Known defects of the test
+# kernel"). Only that exact report is excused.
+bench_defects = [
+    r"BUG: KASAN: slab-use-after-free in mac80211_hwsim_tx_frame_nl\+",
+]
+def is_bench_defect(line):
+    return any(re.search(p, line) for p in bench_defects)
 def is_splat(line):
-    return any(re.search(p, line) for p in splat_patterns)
+    return not is_bench_defect(line) and any(re.search(p, line) for p in splat_patterns)
 
 # The guest dumps its whole kernel log at the end; where it did, judge that copy (it has every
 # level and the scenario-start mark). Otherwise (the guest died) only the console is left.
@@ -81,6 +92,9 @@ if begin is not None and end is not None:
     splats = [l for l in kernel_log if is_splat(l)]
 else:
     splats = [l for l in lines if is_splat(l)]
+for s in (lines if begin is None else lines[begin:end]):
+    if is_bench_defect(s):
+        print(f"bench-defect: {s.strip()}")
 for s in boot_splats:
     print(f"boot-splat: {s.strip()}")
 for s in splats:
