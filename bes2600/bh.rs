@@ -823,14 +823,13 @@ impl BhThread {
             rx: &mut self.rx,
             tx_confirms: &mut self.tx_confirms,
         };
-        let r = self
+        let mut r = self
             .bh
             .pass(&mut bus, &self.clock, &mut cmds, &mut data, &mut sink);
         let latched = bus.latched_used();
         drop(bus);
         drop(host);
         self.complete_tx(hw);
-        let mut r = r;
         if let Some(accepted) = self.cmds.policy_answer.take() {
             // The frames that waited for it can go: another pass.
             self.tx.policy_upload_done(accepted);

@@ -306,7 +306,7 @@ impl TxPath {
     /// yet, for the BH to send as its own command. `None` when none is missing or an upload
     /// is already on its way.
     pub(crate) fn policy_upload(&mut self) -> Option<KVec<u8>> {
-        if self.upload.is_some() || !self.policies.upload_pending() {
+        if !self.policy_upload_wanted() {
             return None;
         }
         let (policies, token) = self.policies.pending_policies();
@@ -476,13 +476,11 @@ impl TxPath {
         self.queues.total() as u64
     }
 
-    /// Frees every frame the BH holds without status (there is no mac80211 to tell).
+    /// Frees every frame the BH holds without status (there is no mac80211 to tell); the
+    /// policies they held go with [`Self::chip_restarted`], which follows.
     pub(crate) fn forget_all(&mut self) {
         self.peeked = None;
         self.queues.drain(|_, _, _| {});
-        self.policies.clear();
-        self.upload = None;
-        self.waiting_for_policy = false;
     }
 
     /// Forgets what the engine peeked at (it refused it, and there is no mac80211 to tell).
