@@ -92,6 +92,9 @@ section "packages, firmware, device tree, hardware test"
 # the module built against it alone (the dkms package is proven under qemu below).
 check packaging-pkgbuild "$top/tests/packaging-pkgbuild.sh"
 check packaging-headers "$top/tests/packaging-headers.sh" "$kdir_x86"
+# The tablet's kernel takes hours to build; its configuration (arm64 defconfig, the PineTab2
+# fragment, CONFIG_RUST=y, every option taking effect) is checked here and cached.
+check pinetab2-kernel-config "$here/pinetab2-kernel.sh" -c
 check firmware-install "$top/tests/firmware-install.sh"
 check devicetree "$top/tests/devicetree.sh" "$kdir_arm"
 check hw-test-selftest "$top/tests/hw-test-selftest.sh"

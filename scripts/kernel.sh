@@ -21,9 +21,6 @@ arm64) karch=arm64; image=arch/arm64/boot/Image ;;
 bench) karch=x86_64; image=arch/x86/boot/bzImage ;;
 *) die "unknown architecture $arch" ;;
 esac
-fragments=("$top/tests/kernel/common.config" "$top/tests/kernel/$karch.config")
-# The bench kernel's fragment comes last and wins (scripts/lib.sh: kconfig_apply).
-[ "$arch" != bench ] || fragments+=("$top/tests/kernel/bench.config")
 
 # Fetches and unpacks the pinned kernel source once, with a private apt state so
 # the system's apt sources never see the foreign suite.
@@ -63,6 +60,10 @@ if [ "$arch" = source ]; then
 	fetch_source
 	exit 0
 fi
+
+fragments=("$top/tests/kernel/common.config" "$top/tests/kernel/$karch.config")
+# The bench kernel's fragment comes last and wins (scripts/lib.sh: kconfig_apply).
+[ "$arch" != bench ] || fragments+=("$top/tests/kernel/bench.config")
 
 [ -x "$RUSTC" ] || die "$RUSTC not found: run scripts/bootstrap.sh"
 [ -x "$BINDGEN" ] || die "$BINDGEN not found: run scripts/bootstrap.sh"
