@@ -126,7 +126,10 @@ delta() {
 run() {
 	_cfg=$1 _test=$2
 	shift 2
-	case " $BENCH_TESTS " in *" $_test "*) ;; *) LAST_BPS=0 && return 0 ;; esac
+	# The guest's own ceiling is stated in every report, whichever tests were asked for.
+	if [ "$_cfg" != guest ]; then
+		case " $BENCH_TESTS " in *" $_test "*) ;; *) LAST_BPS=0 && return 0 ;; esac
+	fi
 	case $_cfg in
 	reference) _in="ip netns exec $REF_NS" _server=$AP_IP ;;
 	guest) _in="ip netns exec vp" _server=10.9.0.1 ;;
