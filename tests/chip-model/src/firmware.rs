@@ -22,6 +22,7 @@
 //! 0's address gets the derived one [inferred, not documented].
 
 mod datapath;
+mod power_save;
 mod scan;
 
 use std::collections::{BTreeMap, HashMap};
@@ -98,6 +99,8 @@ pub(crate) struct Bss {
     pub(crate) last_beacon_us: u64,
     pub(crate) lost: bool,
     pub(crate) last_beacon_ies: Option<Vec<u8>>,
+    /// The association id from 0x0011 BSS parameters (0 before).
+    pub(crate) aid: u16,
 }
 
 /// A started BSS (AP / GO mode).
@@ -133,6 +136,8 @@ pub(crate) struct Vif {
     pub(crate) rx_filter: u32,
     pub(crate) beacon_filter: bool,
     pub(crate) pm_mode: u8,
+    /// 802.11 power save as a station (firmware/power_save.rs).
+    pub(crate) ps: power_save::PsState,
     pub(crate) links: BTreeMap<u8, Mac>,
 }
 
@@ -145,6 +150,7 @@ impl Default for Vif {
             rx_filter: 0,
             beacon_filter: false,
             pm_mode: 0,
+            ps: power_save::PsState::default(),
             links: BTreeMap::new(),
         }
     }
@@ -624,7 +630,7 @@ impl Firmware {
                     faults,
                     stats,
                 );
-                self.set_pm(now, if_id, p.mode, air);
+                self.set_pm(now, if_id, p.mode, p.fast_psm_idle_period, air);
             }
             HostMessage::SetBssParams(p) => {
                 if let Some(Vif {
@@ -635,6 +641,7 @@ impl Firmware {
                     if p.beacon_lost_count != 0 {
                         b.beacon_lost_count = p.beacon_lost_count;
                     }
+                    b.aid = p.aid & 0x3FFF;
                 }
                 self.confirm(
                     now,
@@ -887,6 +894,10 @@ impl Firmware {
         };
         let old = std::mem::replace(&mut v.mode, VifMode::Idle);
         v.links.clear();
+        // [model] Power save belongs to the BSS left: a reset interface is active. The vendor
+        // driver sends set PM again after each association.
+        v.pm_mode = 0;
+        v.ps = power_save::PsState::default();
         if let VifMode::Joining { .. } = old {
             // The join's confirm is still owed: fail it so its buffer is freed.
             let c = msg::join::JoinConfirm {
@@ -927,28 +938,12 @@ impl Firmware {
         Status::SUCCESS
     }
 
-    fn set_pm(&mut self, now: u64, if_id: u8, mode: u8, air: &mut dyn Air) {
-        let mac = self.mac(if_id);
+    fn set_pm(&mut self, now: u64, if_id: u8, mode: u8, idle_units: u8, air: &mut dyn Air) {
         let Some(v) = self.vifs.get_mut(usize::from(if_id)) else {
             return;
         };
         v.pm_mode = mode;
-        let ps = mode & 0x0F != 0;
-        if let VifMode::Sta(b) = &v.mode {
-            // Tell the AP, as a real station does, with a null-data frame.
-            let mut f = ieee80211::null_data(&mac, &b.bssid, ps);
-            let freq = ieee80211::channel_to_freq(b.band, b.channel);
-            self.seq_ctrl = self.seq_ctrl.wrapping_add(1);
-            ieee80211::set_seq(&mut f, self.seq_ctrl);
-            air.transmit(
-                now,
-                crate::air::AirTx {
-                    freq,
-                    frame: f,
-                    rate: 0,
-                },
-            );
-        }
+        power_save::set_pm(self, now, if_id, mode, idle_units, air);
         let ind = SetPmIndication {
             status: Status::SUCCESS,
             psm: mode & 0x7F,
@@ -982,6 +977,7 @@ impl Firmware {
         self.out.extend(due);
         scan::tick(self, now, air, faults, stats);
         datapath::tick(self, now, air, faults, stats);
+        power_save::tick(self, now, air, stats);
     }
 
     /// The next time [`Self::tick`] has work.
@@ -989,6 +985,7 @@ impl Firmware {
         let mut d: Vec<u64> = self.delayed.iter().map(|(t, _)| *t).collect();
         d.extend(scan::next_deadline(self));
         d.extend(datapath::next_deadline(self));
+        d.extend(power_save::next_deadline(self));
         d.into_iter().min()
     }
 

@@ -392,6 +392,44 @@ pub fn set_pm_bit(frame: &mut [u8], pm: bool) {
     }
 }
 
+/// Control subtype of a PS-Poll.
+pub const ST_PS_POLL: u8 = 10;
+
+/// A PS-Poll from `ta` to the AP `bssid`: its Duration/ID field carries the association id
+/// with the two top bits set, and the power-management bit is set (IEEE 802.11 §9.3.1.5).
+pub fn ps_poll(aid: u16, bssid: &Mac, ta: &Mac) -> Vec<u8> {
+    let mut f = vec![(ST_PS_POLL << 4) | (TYPE_CTRL << 2), 0x10];
+    f.extend_from_slice(&(aid | 0xC000).to_le_bytes());
+    f.extend_from_slice(bssid);
+    f.extend_from_slice(ta);
+    f
+}
+
+/// Whether a frame's More Data bit is set: the AP holds more frames for a dozing station.
+pub fn more_data(frame: &[u8]) -> bool {
+    frame.get(1).is_some_and(|b| b & 0x20 != 0)
+}
+
+/// Whether the TIM element of a beacon's `ies` has the bit of association id `aid` set: the
+/// AP buffers unicast frames for that station (IEEE 802.11 §9.4.2.5). A missing or short TIM
+/// has no bit set.
+pub fn tim_has_aid(ies: &[u8], aid: u16) -> bool {
+    let Some(tim) = find_ie(ies, EID_TIM) else {
+        return false;
+    };
+    // DTIM count, DTIM period, bitmap control, then the partial virtual bitmap, which starts
+    // at octet N1 = bitmap control with bit 0 cleared.
+    let (Some(&control), Some(bitmap)) = (tim.get(2), tim.get(3..)) else {
+        return false;
+    };
+    let n1 = usize::from(control & 0xFE);
+    let octet = usize::from(aid / 8);
+    octet
+        .checked_sub(n1)
+        .and_then(|i| bitmap.get(i))
+        .is_some_and(|b| b & (1 << (aid % 8)) != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +447,23 @@ mod tests {
         }
         assert_eq!(wsm_rate_to_legacy_idx(1, 6), 0);
         assert_eq!(legacy_idx_to_wsm_rate(0, 3, true), 17);
+    }
+
+    #[test]
+    fn tim_bits() {
+        // AID 1 in a bitmap starting at octet 0; AID 17 in one starting at octet 2.
+        let ies = [EID_TIM, 4, 0, 1, 0, 0b0000_0010];
+        assert!(tim_has_aid(&ies, 1));
+        assert!(!tim_has_aid(&ies, 2));
+        assert!(!tim_has_aid(&ies, 9));
+        let ies = [EID_TIM, 4, 0, 1, 2, 0b0000_0010];
+        assert!(tim_has_aid(&ies, 17));
+        assert!(!tim_has_aid(&ies, 1));
+        assert!(!tim_has_aid(&[EID_TIM, 2, 0, 1], 1));
+        assert!(!tim_has_aid(&[], 1));
+        let p = ps_poll(5, &[1; 6], &[2; 6]);
+        assert_eq!(p.len(), 16);
+        assert_eq!(&p[..4], &[0xA4, 0x10, 5, 0xC0]);
     }
 
     #[test]

@@ -570,6 +570,108 @@ fn power_save_and_bss_loss() {
     assert_eq!(h.violations(), 0, "{}", h.chip.stats.render());
 }
 
+/// A beacon of the AP whose TIM has the bit of association id 1 set, or none.
+fn beacon_with_tim(aid1: bool) -> Vec<u8> {
+    let mut b = beacon(AP, b"test", 6);
+    b.extend_from_slice(&[ieee80211::EID_TIM, 4, 0, 1, 0, if aid1 { 0b10 } else { 0 }]);
+    b
+}
+
+/// Associated as AID 1 on channel 6, then set PM `mode` with idle period `idle` (500 µs).
+fn associated_in_power_save(mode: u8, idle: u8) -> Host {
+    let mut h = Host::new(config(8));
+    h.bring_up();
+    join_force(&mut h, 6);
+    h.command(
+        &bes2600_protocol::msg::join::SetBssParams {
+            aid: 1 | 0xC000,
+            operational_rates: 0xFFF,
+            ..Default::default()
+        },
+        0,
+    );
+    h.command(
+        &SetPm {
+            mode,
+            fast_psm_idle_period: idle,
+            ..SetPm::default()
+        },
+        0,
+    );
+    let null = Frame::new(&h.air.sent.last().unwrap().frame).unwrap();
+    assert!(
+        null.is_data() && null.data[1] & 0x10 != 0,
+        "dozing: PM bit set"
+    );
+    h.poll_rx();
+    h
+}
+
+/// The last frame the chip sent on the air: (frame control byte 0, PM bit).
+fn last_sent(h: &Host) -> (u8, bool) {
+    let f = &h.air.sent.last().unwrap().frame;
+    (f[0], f[1] & 0x10 != 0)
+}
+
+#[test]
+fn fast_power_save_wakes_for_the_tim_and_dozes_when_idle() {
+    // 0x81, 20 × 500 µs: the AP's TIM wakes the chip, which dozes 10 ms after the last frame.
+    let mut h = associated_in_power_save(0x81, 20);
+    let sent = h.air.sent.len();
+    h.air_rx(2437, beacon_with_tim(false));
+    assert_eq!(h.air.sent.len(), sent, "no TIM bit: the chip stays asleep");
+    h.air_rx(2437, beacon_with_tim(true));
+    assert_eq!(
+        last_sent(&h),
+        (0x48, false),
+        "woken: null-data without the PM bit"
+    );
+    assert_eq!(h.chip.stats.get("ps_tim_wakeups"), 1);
+    // Traffic keeps it awake; a frame from the host goes out without the PM bit.
+    h.advance(8);
+    h.air_rx(2437, data_from_ap(CHIP_MAC, b"x"));
+    h.advance(8);
+    assert_eq!(h.chip.stats.get("ps_dozes"), 0);
+    h.send(vec![tx_frame(0, 1, &data_to_ap(b"y", false))]);
+    assert_eq!(last_sent(&h), (0x08, false));
+    h.advance(11);
+    assert_eq!(
+        last_sent(&h),
+        (0x48, true),
+        "idle for the period: dozing again"
+    );
+    assert_eq!(h.chip.stats.get("ps_dozes"), 1);
+    // A frame from the host wakes a dozing chip too.
+    h.send(vec![tx_frame(0, 2, &data_to_ap(b"z", false))]);
+    assert_eq!(last_sent(&h), (0x08, false));
+    assert_eq!(h.violations(), 0, "{}", h.chip.stats.render());
+}
+
+#[test]
+fn legacy_power_save_polls_for_buffered_frames() {
+    let mut h = associated_in_power_save(0x01, 0);
+    h.air_rx(2437, beacon_with_tim(true));
+    let poll = h.air.sent.last().unwrap().frame.clone();
+    assert_eq!(&poll[..4], &[0xA4, 0x10, 1, 0xC0], "PS-Poll for AID 1");
+    assert_eq!(&poll[4..10], &AP);
+    // The AP has more: another poll; the last frame: none.
+    let mut more = data_from_ap(CHIP_MAC, b"1");
+    more[1] |= 0x20;
+    h.air_rx(2437, more);
+    assert_eq!(h.chip.stats.get("ps_polls"), 2);
+    h.air_rx(2437, data_from_ap(CHIP_MAC, b"2"));
+    assert_eq!(h.chip.stats.get("ps_polls"), 2);
+    // Everything the chip sends says it dozes.
+    h.send(vec![tx_frame(0, 1, &data_to_ap(b"y", false))]);
+    assert_eq!(last_sent(&h), (0x08, true));
+    // Active again: the AP is told, and frames go without the bit.
+    h.command(&SetPm::default(), 0);
+    assert_eq!(last_sent(&h), (0x48, false));
+    h.send(vec![tx_frame(0, 2, &data_to_ap(b"z", false))]);
+    assert_eq!(last_sent(&h), (0x08, false));
+    assert_eq!(h.violations(), 0, "{}", h.chip.stats.render());
+}
+
 #[test]
 fn unknown_request_and_wrong_interface() {
     let mut h = Host::new(config(8));

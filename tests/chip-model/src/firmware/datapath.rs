@@ -212,6 +212,9 @@ impl Firmware {
         }
         let plan = retry_plan(self, req.flags.policy(), req.max_tx_rate);
         let first = plan.first().map(|p| p.0).unwrap_or(req.max_tx_rate);
+        // The power-management bit is the chip's: it says whether the chip dozes after the
+        // frame (firmware/power_save.rs).
+        super::power_save::on_tx(self, now, if_id, &mut frame);
         let freq = ieee80211::channel_to_freq(band, ch);
         // Bytes on the air (the whole MPDU as sent), so a test can compare what crossed the
         // emulated air with what an application reports. Bench instrumentation only: the
@@ -370,6 +373,8 @@ pub(crate) fn receive(
                 stats.inc("bss_regained");
                 return ack;
             }
+            // A dozing station looks for its bit in every beacon's TIM, filtered or not.
+            super::power_save::on_beacon(fw, now, i, f.ies(), air, stats);
             let Some(v) = fw.vifs.get_mut(usize::from(i)) else {
                 return ack;
             };
@@ -422,6 +427,9 @@ pub(crate) fn receive(
             .is_some_and(|v| v.rx_filter & 8 == 0)
     {
         return ack;
+    }
+    if !group && own_if == Some(if_id) {
+        super::power_save::on_unicast_rx(fw, now, if_id, &f, &rx.frame, air, stats);
     }
     report(
         fw,

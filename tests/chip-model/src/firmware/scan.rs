@@ -227,6 +227,7 @@ impl Firmware {
                 last_beacon_us: now,
                 lost: false,
                 last_beacon_ies: None,
+                aid: 0,
             });
         }
         log::info(&format!("interface {if_id} joined {}", fmt_mac(&j.bssid)));
