@@ -1635,6 +1635,11 @@ impl Events for Sink<'_> {
                     return;
                 };
                 dev_info!(self.dev, "firmware event {} ({:#x})\n", e.id, e.data);
+                if e.id == event_id::PS_MODE_ERROR {
+                    // The firmware keeps its mode; mac80211's connection monitor notices an
+                    // AP that stopped delivering. Counted for the hardware test's report.
+                    self.shared.with_stats_mut(|s| s.ps_errors += 1);
+                }
                 if e.id == event_id::BSS_LOST {
                     self.shared.with_stats_mut(|s| s.bss_lost += 1);
                     // mac80211 probes the AP and disconnects if it does not answer.

@@ -152,6 +152,7 @@ fn show_stats(shared: &Arc<Shared>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "data_rx_violations {}", s.rx.violations)?;
         writeln!(f, "data_rx_no_memory {}", s.rx.no_memory)?;
         writeln!(f, "bss_lost {}", s.bss_lost)?;
+        writeln!(f, "ps_errors {}", s.ps_errors)?;
         let l = &s.confirm_latency;
         writeln!(f, "confirm_latency_min_us {}", l.min_us)?;
         writeln!(f, "confirm_latency_avg_us {}", l.avg_us())?;

@@ -99,6 +99,8 @@ pub(crate) fn register(
         interface_modes: InterfaceModes::STATION,
         hw_flags: &[
             HwFlag::SignalDbm,
+            HwFlag::SupportsPs,
+            HwFlag::SupportsDynamicPs,
             HwFlag::ReportsTxAckStatus,
             HwFlag::MfpCapable,
             HwFlag::AmpduAggregation,
@@ -160,8 +162,8 @@ impl mac::Ops for Bes2600Ops {
     }
 
     fn config(hw: &Hw<Self>, changed: u32) -> Result {
-        // The channel is the join's (sta.rs), and the power-save state machine is not used
-        // (docs/station.md, "Not yet done").
+        // The channel is the join's (sta.rs). Power save is the interface's (BSS_CHANGED_PS):
+        // the firmware runs the doze and wake cycle (SUPPORTS_DYNAMIC_PS).
         let conf = hw.conf();
         if changed & mac::conf_changed::RETRY_LIMITS != 0 {
             hw.data()

@@ -238,6 +238,9 @@ pub(crate) struct Stats {
     pub(crate) rx: RxCounts,
     /// BSS-lost events from the firmware (it stopped hearing the AP's beacons).
     pub(crate) bss_lost: u64,
+    /// Firmware power-save errors (event 7: the AP did not answer a PS-Poll or a trigger,
+    /// unicast while dozing, no data after a TIM).
+    pub(crate) ps_errors: u64,
     /// The chip's wake/sleep state, as of the last pass.
     pub(crate) power: PowerState,
     /// Whether the last pass allowed the chip to sleep.
@@ -295,6 +298,7 @@ impl Stats {
             tx: TxCounts::ZERO,
             rx: RxCounts::ZERO,
             bss_lost: 0,
+            ps_errors: 0,
             power: PowerState::Awake,
             sleep_allowed: false,
             power_counts: PowerCounts {

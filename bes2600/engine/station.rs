@@ -18,6 +18,12 @@ use crate::protocol::msg::{
         PREAMBLE_SHORT, //
     },
     key::Key,
+    pm::{
+        SetPm,
+        PM_ACTIVE,
+        PM_FAST_PS,
+        PM_PS, //
+    },
     queue::EdcaAc,
     MacAddr, Ssid,
 };
@@ -190,6 +196,30 @@ pub fn bss_params(
         operational_rates: rate_mask_to_wsm(band, supported_rates)?,
         mcs_rates: u32::from(ht_mcs_mask) << WSM_RATE_MCS0,
     })
+}
+
+/// The longest idle period a 0x0010 request carries: its one byte of 500 µs units.
+const MAX_FAST_PS_IDLE_UNITS: i32 = u8::MAX as i32;
+
+/// The 0x0010 set-PM request for mac80211's power-save state ("Power save"): off is active;
+/// on with an idle timeout is the firmware's fast PS, which wakes for traffic and dozes again
+/// after that many milliseconds without any (the firmware runs the timer mac80211 would
+/// otherwise run), capped at what the field holds (127.5 ms); on without one is legacy PS,
+/// where the chip fetches buffered frames with PS-Poll.
+pub fn pm_request(enabled: bool, dynamic_ps_timeout_ms: i32) -> SetPm {
+    let (mode, idle) = match (enabled, dynamic_ps_timeout_ms) {
+        (false, _) => (PM_ACTIVE, 0),
+        (true, t) if t <= 0 => (PM_PS, 0),
+        (true, t) => (
+            PM_FAST_PS,
+            t.saturating_mul(2).clamp(1, MAX_FAST_PS_IDLE_UNITS) as u8,
+        ),
+    };
+    SetPm {
+        mode,
+        fast_psm_idle_period: idle,
+        ..SetPm::default()
+    }
 }
 
 /// The receive lifetime the vendor programs for every AC ("Queues and EDCA").

@@ -24,6 +24,7 @@ use crate::engine::station::{
     default_edca,
     edca_ac,
     join_request,
+    pm_request,
     wsm_key,
     Band,
     JoinTarget,
@@ -53,12 +54,13 @@ use crate::protocol::{
             AddKey,
             RemoveKey, //
         },
+        pm::SetPm,
         queue::{
             EdcaAc,
             SetEdcaParams, //
         },
         AddKeyConfirm, RemoveKeyConfirm, ResetConfirm, SetBssParamsConfirm, SetEdcaParamsConfirm,
-        Status,
+        SetPmConfirm, Status,
     },
 };
 
@@ -80,6 +82,10 @@ pub(crate) struct StaState {
     edca: [EdcaAc; 4],
     /// The TX power limit the chip took last, in dBm.
     tx_power: Option<i32>,
+    /// The power-save mode mac80211 asks for.
+    ps_wanted: SetPm,
+    /// The power-save mode the chip runs for this association (none before one).
+    ps_sent: Option<SetPm>,
 }
 
 impl StaState {
@@ -92,6 +98,8 @@ impl StaState {
             keys: KeyTable::default(),
             edca: default_edca(),
             tx_power: None,
+            ps_wanted: pm_request(false, 0),
+            ps_sent: None,
         }
     }
 }
@@ -169,6 +177,7 @@ pub(super) fn remove_interface(data: &HwData, _vif: &Vif) {
 fn unjoin(data: &HwData, st: &mut StaState) -> Result {
     st.joined = None;
     st.associated = false;
+    st.ps_sent = None;
     st.keys.clear();
     let c = data.shared.send(
         &Reset {
@@ -235,6 +244,17 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
             }
         } else if !assoc {
             st.associated = false;
+            st.ps_sent = None;
+        }
+    }
+    if changed & bss_changed::PS != 0 {
+        // mac80211 allows power save once the connection is authorized and the user (or
+        // cfg80211's default) wants it; with SUPPORTS_DYNAMIC_PS it leaves the timeout to us.
+        st.ps_wanted = pm_request(vif.cfg().ps(), FAST_PS_IDLE_MS);
+        if let Err(e) = apply_power_save(data, &mut st) {
+            if e != ENETDOWN {
+                pr_warn!("bes2600: power save: {:?}\n", e);
+            }
         }
     }
     publish(data, &st);
@@ -286,6 +306,29 @@ fn associate(data: &HwData, st: &mut StaState, vif: &Vif) -> Result {
     let c = data.shared.send(&p, IF_ID)?;
     check("BSS parameters", c.decode::<SetBssParamsConfirm>()?.status)?;
     st.associated = true;
+    // Power save needs the AP (it buffers for a dozing station): from the association on.
+    if let Err(e) = apply_power_save(data, st) {
+        pr_warn!("bes2600: power save: {:?}\n", e);
+    }
+    Ok(())
+}
+
+/// How long the chip stays awake after the last frame in power save, in ms: mac80211's own
+/// default for dynamic power save (the vendor driver uses 8 ms, which saves more and costs
+/// every burst a wake-up through the AP).
+const FAST_PS_IDLE_MS: i32 = 100;
+
+/// 0x0010 set PM with the mode mac80211 asks for, while associated and unless the chip runs
+/// it already. The firmware tells the AP itself (a null-data frame) and then runs the doze and
+/// wake cycle: mac80211 sends no null frames of its own for a driver without
+/// `PS_NULLFUNC_STACK`.
+fn apply_power_save(data: &HwData, st: &mut StaState) -> Result {
+    if !st.associated || st.ps_sent == Some(st.ps_wanted) {
+        return Ok(());
+    }
+    let c = data.shared.send(&st.ps_wanted, IF_ID)?;
+    check("power save", c.decode::<SetPmConfirm>()?.status)?;
+    st.ps_sent = Some(st.ps_wanted);
     Ok(())
 }
 

@@ -49,7 +49,48 @@ tx_settings() {
 	iw phy "$_phy" set retry short 7 long 4 || fail "iw set retry (defaults)"
 	summary "txpower=12dBm retry=5/3"
 }
-ASSOCIATED_CHECKS=tx_settings
+
+# model_log_lines: how many lines the chip model's log has now (a mark for model_logged_since).
+model_log_lines() { wc -l </tmp/model.err; }
+# model_logged_since N PATTERN: a line after the first N of the model's log matches PATTERN.
+model_logged_since() { tail -n +"$(($1 + 1))" /tmp/model.err | grep -qE "$2"; }
+
+# power_save: mac80211 allows power save once the connection is authorized, and cfg80211's
+# default (like NetworkManager's) turns it on; the chip then dozes and the AP buffers what it
+# has for the station. Pings from the AP come back only if the chip wakes for the TIM of the
+# AP's beacons (docs/station.md, "Power save").
+power_save() {
+	step "== power save"
+	_mark=$(model_log_lines)
+	iw dev "$STA_IF" set power_save off || fail "iw set power_save off"
+	expect_within 10 "the chip to be active" model_logged_since "$_mark" "power save off" ||
+		fail "power save off did not reach the chip"
+	lib_ping "AP -> station, power save off" "$STA_IP" in_ap
+	_mark=$(model_log_lines)
+	iw dev "$STA_IF" set power_save on || fail "iw set power_save on"
+	iw dev "$STA_IF" get power_save | grep -q "Power save: on" || fail "iw get power_save does not say on"
+	expect_within 10 "the chip to run power save" \
+		model_logged_since "$_mark" "power save fast, idle period 100 ms" ||
+		fail "power save did not reach the chip"
+	model_fresh || fail "no fresh stats from the chip model"
+	_wakes=$(mstat ps_tim_wakeups) _dozes=$(mstat ps_dozes)
+	sleep 1
+	lib_ping "AP -> dozing station" "$STA_IP" in_ap
+	lib_ping "station -> AP in power save" "$AP_IP"
+	model_fresh || fail "no fresh stats from the chip model"
+	_wakes=$(($(mstat ps_tim_wakeups) - _wakes)) _dozes=$(($(mstat ps_dozes) - _dozes))
+	[ "$_wakes" -gt 0 ] || fail "the AP's pings came back, but the chip never woke for a TIM"
+	[ "$_dozes" -gt 0 ] || fail "the chip never dozed again after traffic"
+	step "power save: the chip woke $_wakes times for the AP's TIM and dozed again $_dozes times"
+	summary "ps_tim_wakeups=$_wakes"
+}
+
+# associated_checks: what runs once the station holds a WPA2 connection.
+associated_checks() {
+	tx_settings
+	power_save
+}
+ASSOCIATED_CHECKS=associated_checks
 
 # What the clients see of the wiphy: the nl80211 features and extended features, the ciphers.
 _phy=$(basename "$(readlink "/sys/class/net/$STA_IF/phy80211")")

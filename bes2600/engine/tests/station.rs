@@ -5,9 +5,10 @@
 
 use bes2600_engine::protocol::msg::join::{JOIN_MODE_BSS, PREAMBLE_SHORT};
 use bes2600_engine::protocol::msg::key::Key;
+use bes2600_engine::protocol::msg::pm::{PM_ACTIVE, PM_FAST_PS, PM_PS};
 use bes2600_engine::station::{
-    bss_params, cipher, default_edca, edca_ac, join_request, rate_mask_to_wsm, wsm_key, wsm_queue,
-    Band, JoinTarget, KeyRequest, KeyTable, StationError, KEY_ENTRIES,
+    bss_params, cipher, default_edca, edca_ac, join_request, pm_request, rate_mask_to_wsm, wsm_key,
+    wsm_queue, Band, JoinTarget, KeyRequest, KeyTable, StationError, KEY_ENTRIES,
 };
 
 const AP: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
@@ -207,4 +208,21 @@ fn key_table_allocates_every_entry_once() {
     assert_eq!(t.alloc(), Ok(3));
     t.clear();
     assert_eq!(t.in_use(), 0);
+}
+
+#[test]
+fn power_save_modes_follow_mac80211() {
+    let off = pm_request(false, 100);
+    assert_eq!((off.mode, off.fast_psm_idle_period), (PM_ACTIVE, 0));
+    // mac80211's default dynamic timeout, 100 ms: fast PS, 200 × 500 µs.
+    let fast = pm_request(true, 100);
+    assert_eq!((fast.mode, fast.fast_psm_idle_period), (PM_FAST_PS, 200));
+    // Longer than the byte holds: capped; tiny but positive: at least one unit.
+    assert_eq!(pm_request(true, 1000).fast_psm_idle_period, 255);
+    assert_eq!(pm_request(true, i32::MAX).fast_psm_idle_period, 255);
+    // No dynamic timeout: legacy PS with PS-Poll.
+    for t in [0, -1, i32::MIN] {
+        let legacy = pm_request(true, t);
+        assert_eq!((legacy.mode, legacy.fast_psm_idle_period), (PM_PS, 0));
+    }
 }
