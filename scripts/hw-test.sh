@@ -94,7 +94,7 @@ death = float(meta.get("death", "5"))
 COUNTERS = ["state", "boots", "restarts", "card_resets", "last_error", "interrupts",
             "rx_frames", "tx_frames", "bus_errors", "rejected", "errors.violations",
             "data_rx_delivered", "data_rx_failed", "data_rx_violations", "data_tx_dropped",
-            "confirm_latency_max_us"]
+            "confirm_latency_max_us", "bss_lost", "ps_errors"]
 # The first line of each kind of kernel splat (not the lines of its trace).
 WARN = re.compile(r"WARNING:|BUG:|kernel BUG at|Oops|general protection fault|KASAN:|UBSAN:")
 
@@ -178,7 +178,7 @@ def summary_mbs():
 print(f"bes2600 hardware test: {runs} x {meta['seconds']} s of iperf3 -R -b {meta['rate']} "
       f"from the server ({'driver reloaded before each run' if meta.get('reload') == 'yes' else 'no reload'}); "
       f"kernel {meta.get('kernel', '?')}, driver {meta.get('driver', '?')}, "
-      f"firmware {meta.get('firmware', '?')}")
+      f"firmware {meta.get('firmware', '?')}, power save {meta.get('power_save', '?')}")
 print()
 def line(cells):
     # An empty cell is one space, so every row reads the same way.
@@ -311,6 +311,8 @@ fw=$(sed -n 's/^version //p' "$(dirname "$(stats_file)")/firmware" 2>/dev/null |
 	printf 'kernel=%s\n' "$(uname -r)"
 	printf 'driver=%s\n' "$(cat "$sysfs/module/bes2600/version" 2>/dev/null || echo unknown)"
 	printf 'firmware=%s\n' "${fw:-unknown}"
+	# Power save changes what a link does between bursts; say which one was measured.
+	printf 'power_save=%s\n' "$(iw dev "$iface" get power_save 2>/dev/null | sed -n 's/^Power save: //p')"
 } >"$out/meta"
 say "results go to $out; about $((runs * (seconds + 30) / 60)) minutes"
 for n in $(seq 1 "$runs"); do
