@@ -10,7 +10,7 @@
 #   make soak [DURATION=MIN] [FAULT_S=S] [HOSTILE=N] [SEED=S]
 #                             traffic with random faults (and a hostile chip) for MIN minutes
 #   make soak CYCLES=N        N load/unload cycles on the emulated chip
-#   make bench [PROFILE=bound|pinetab2] [RUN_S=N] [BUS_RATE=B/s] [BUS_OVERHEAD_NS=NS] [PERF=RUNS] [TESTS=...]
+#   make bench [PROFILE=bound|pinetab2] [RUN_S=N] [BUS_RATE=B/s] [BUS_OVERHEAD_NS=NS] [PERF=RUNS] [TESTS=...] [POWER_SAVE=on|off]
 #                             throughput and per-frame cost against the stack's own ceiling
 #                             and the modelled bus (a table, and .bench/result.json)
 #   make clean
@@ -47,7 +47,7 @@ soak:
 		"$(SRC)scripts/soak.sh"
 
 bench:
-	@PROFILE="$(PROFILE)" RUN_S="$(RUN_S)" BUS_RATE="$(BUS_RATE)" BUS_OVERHEAD_NS="$(BUS_OVERHEAD_NS)" PERF="$(PERF)" TESTS="$(TESTS)" \
+	@PROFILE="$(PROFILE)" RUN_S="$(RUN_S)" BUS_RATE="$(BUS_RATE)" BUS_OVERHEAD_NS="$(BUS_OVERHEAD_NS)" PERF="$(PERF)" TESTS="$(TESTS)" POWER_SAVE="$(POWER_SAVE)" \
 		"$(SRC)scripts/bench.sh"
 
 clean:

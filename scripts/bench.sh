@@ -6,6 +6,7 @@
 #   make bench [PROFILE=bound|pinetab2] [RUN_S=N] [BUS_RATE=B/s] [BUS_OVERHEAD_NS=NS]
 #              [PERF="cpu/udp-tx reference/udp-tx ..."]   (profile those runs with perf)
 #              [TESTS="tcp-tx udp-tx"]                    (a subset of the four tests)
+#              [POWER_SAVE=on|off]                        (both stations; default: cfg80211's)
 #
 # It boots the bench kernel (scripts/kernel.sh bench: the test kernel's source and options
 # without KASAN, lockdep and kmemleak, 1 ms tick, full preemption; built once, then cached):
@@ -38,6 +39,11 @@ vars=("BENCH_S=$seconds" "BENCH_PROFILE=$profile")
 [ -z "${BUS_OVERHEAD_NS:-}" ] || vars+=("BENCH_BUS_OVERHEAD_NS=$BUS_OVERHEAD_NS")
 [ -z "${PERF:-}" ] || vars+=("BENCH_PERF='$PERF'")
 [ -z "${TESTS:-}" ] || vars+=("BENCH_TESTS='$TESTS'")
+case ${POWER_SAVE:-} in
+'') ;;
+on | off) vars+=("BENCH_POWER_SAVE=$POWER_SAVE") ;;
+*) echo "bench.sh: POWER_SAVE is on or off, not $POWER_SAVE" >&2 && exit 2 ;;
+esac
 verdict=0
 # bench: lines are the scenario's; the ROW and META lines are for the report only.
 guest_run bench "$top/tests/qemu/bench.sh" "${BENCH_TIMEOUT:-2400}" "$log" "${vars[@]}" |

@@ -26,7 +26,7 @@
 # third of what the cpu runs moved, so the bus is the bottleneck; pinetab2: the RK3566's SDIO
 # at 50 MHz, 4 bits), BENCH_BUS_RATE / BENCH_BUS_OVERHEAD_NS (bytes per second, ns per CMD53),
 # BENCH_PERF (runs to profile with perf, e.g. "cpu/udp-tx reference/udp-tx"), BENCH_TESTS
-# (a subset of the four tests).
+# (a subset of the four tests), BENCH_POWER_SAVE (on or off for both stations).
 
 LIB_TAG=bench
 . "$BES2600_TOP/tests/qemu/lib.sh"
@@ -238,6 +238,13 @@ expect_within 90 "the reference station to associate" ref_completed ||
 	fail "the reference station did not associate ($(tail -n 5 /tmp/wpa-ref.log | tr '\n' ' '))"
 ip netns exec "$REF_NS" ping -c 3 -W 5 "$AP_IP" >/dev/null || fail "the reference station cannot reach the AP"
 ping -c 3 -W 5 "$AP_IP" >/dev/null || fail "bes2600 cannot reach the AP"
+# Power save as cfg80211 sets it by default (on), unless the run asks for one state on both.
+if [ -n "${BENCH_POWER_SAVE:-}" ]; then
+	iw dev "$STA_IF" set power_save "$BENCH_POWER_SAVE" || fail "iw set power_save on $STA_IF"
+	ip netns exec "$REF_NS" iw dev "$ref_if" set power_save "$BENCH_POWER_SAVE" ||
+		fail "iw set power_save on $ref_if"
+fi
+step "power save: bes2600 $(iw dev "$STA_IF" get power_save | sed -n 's/^Power save: //p'), reference $(ip netns exec "$REF_NS" iw dev "$ref_if" get power_save | sed -n 's/^Power save: //p')"
 
 # ---------------------------------------------------------------------------------------------
 # The runs.
