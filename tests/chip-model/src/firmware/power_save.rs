@@ -99,6 +99,16 @@ fn null_data(fw: &mut Firmware, now: u64, if_id: u8, pm: bool, air: &mut dyn Air
     send(now, band, channel, f, air);
 }
 
+/// A PS-Poll from station interface `if_id` in power save: the AP sends one buffered frame.
+fn ps_poll(fw: &Firmware, now: u64, if_id: u8, air: &mut dyn Air, stats: &mut Stats) {
+    let Some((bssid, aid, band, channel)) = station(fw, if_id) else {
+        return;
+    };
+    stats.inc("ps_polls");
+    let frame = ieee80211::ps_poll(aid, &bssid, &fw.mac(if_id));
+    send(now, band, channel, frame, air);
+}
+
 /// 0x0010 set PM on `if_id`: the new mode takes effect at once and the AP is told.
 pub(crate) fn set_pm(
     fw: &mut Firmware,
@@ -145,7 +155,7 @@ pub(crate) fn on_beacon(
     air: &mut dyn Air,
     stats: &mut Stats,
 ) {
-    let Some((bssid, aid, band, channel)) = station(fw, if_id) else {
+    let Some((_, aid, _, _)) = station(fw, if_id) else {
         return;
     };
     let Some(v) = fw.vifs.get_mut(usize::from(if_id)) else {
@@ -159,15 +169,7 @@ pub(crate) fn on_beacon(
         v.ps.awake_until = Some(now + v.ps.idle_us);
         null_data(fw, now, if_id, false, air);
     } else {
-        stats.inc("ps_polls");
-        let mac = fw.mac(if_id);
-        send(
-            now,
-            band,
-            channel,
-            ieee80211::ps_poll(aid, &bssid, &mac),
-            air,
-        );
+        ps_poll(fw, now, if_id, air, stats);
     }
 }
 
@@ -182,12 +184,9 @@ pub(crate) fn on_unicast_rx(
     air: &mut dyn Air,
     stats: &mut Stats,
 ) {
-    if !f.is_data() {
+    if !f.is_data() || station(fw, if_id).is_none() {
         return;
     }
-    let Some((bssid, aid, band, channel)) = station(fw, if_id) else {
-        return;
-    };
     let Some(v) = fw.vifs.get_mut(usize::from(if_id)) else {
         return;
     };
@@ -196,15 +195,7 @@ pub(crate) fn on_unicast_rx(
             v.ps.awake_until = Some(now + v.ps.idle_us);
         }
     } else if ieee80211::more_data(raw) {
-        stats.inc("ps_polls");
-        let mac = fw.mac(if_id);
-        send(
-            now,
-            band,
-            channel,
-            ieee80211::ps_poll(aid, &bssid, &mac),
-            air,
-        );
+        ps_poll(fw, now, if_id, air, stats);
     }
 }
 
