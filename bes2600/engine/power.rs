@@ -155,8 +155,9 @@ impl Activity {
     }
 
     /// Whether the chip may sleep: nothing joined, associated, scanning or on another channel.
-    /// An associated station keeps the chip awake (power save while associated needs the
-    /// firmware's own power-save mode, which is not used yet).
+    /// An associated station keeps the chip awake: its radio dozes in 802.11 power save, but
+    /// the vendor's low-power state for the processor while associated (listen interval, ARP
+    /// and broadcast filters) is not done yet.
     pub const fn allows_sleep(self) -> bool {
         self.0 & (Self::JOINED | Self::ASSOCIATED | Self::SCANNING | Self::REMAIN_ON_CHANNEL) == 0
     }

@@ -307,8 +307,12 @@ fn associate(data: &HwData, st: &mut StaState, vif: &Vif) -> Result {
     check("BSS parameters", c.decode::<SetBssParamsConfirm>()?.status)?;
     st.associated = true;
     // Power save needs the AP (it buffers for a dozing station): from the association on.
+    // mac80211 allows it only once the connection is authorized, so this first request is
+    // usually "active"; BSS_CHANGED_PS follows.
     if let Err(e) = apply_power_save(data, st) {
-        pr_warn!("bes2600: power save: {:?}\n", e);
+        if e != ENETDOWN {
+            pr_warn!("bes2600: power save: {:?}\n", e);
+        }
     }
     Ok(())
 }

@@ -630,7 +630,7 @@ impl Firmware {
                     faults,
                     stats,
                 );
-                self.set_pm(now, if_id, p.mode, p.fast_psm_idle_period, air);
+                self.set_pm(now, if_id, p.mode, p.fast_psm_idle_period, air, stats);
             }
             HostMessage::SetBssParams(p) => {
                 if let Some(Vif {
@@ -938,12 +938,20 @@ impl Firmware {
         Status::SUCCESS
     }
 
-    fn set_pm(&mut self, now: u64, if_id: u8, mode: u8, idle_units: u8, air: &mut dyn Air) {
+    fn set_pm(
+        &mut self,
+        now: u64,
+        if_id: u8,
+        mode: u8,
+        idle_units: u8,
+        air: &mut dyn Air,
+        stats: &mut Stats,
+    ) {
         let Some(v) = self.vifs.get_mut(usize::from(if_id)) else {
             return;
         };
         v.pm_mode = mode;
-        power_save::set_pm(self, now, if_id, mode, idle_units, air);
+        power_save::set_pm(self, now, if_id, mode, idle_units, air, stats);
         let ind = SetPmIndication {
             status: Status::SUCCESS,
             psm: mode & 0x7F,

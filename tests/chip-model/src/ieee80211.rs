@@ -125,6 +125,11 @@ impl<'a> Frame<'a> {
         self.ftype() == TYPE_DATA
     }
 
+    /// Null-data frame (QoS or not): no payload, sent for its power-management bit.
+    pub fn is_null_data(&self) -> bool {
+        self.ftype() == TYPE_DATA && matches!(self.subtype(), ST_NULLFUNC | ST_QOS_NULLFUNC)
+    }
+
     /// QoS data frame.
     pub fn is_qos_data(&self) -> bool {
         self.is_data() && self.fc0() & 0x80 != 0
@@ -391,6 +396,9 @@ pub fn set_pm_bit(frame: &mut [u8], pm: bool) {
         }
     }
 }
+
+/// Data subtype of a QoS null-data frame.
+pub const ST_QOS_NULLFUNC: u8 = 12;
 
 /// Control subtype of a PS-Poll.
 pub const ST_PS_POLL: u8 = 10;

@@ -533,6 +533,16 @@ fn power_save_and_bss_loss() {
     let mut h = Host::new(config(8));
     h.bring_up();
     join_force(&mut h, 6);
+    // Beacon-lost count 10, 100 TU interval: lost after ~1 s without beacons.
+    h.command(
+        &bes2600_protocol::msg::join::SetBssParams {
+            beacon_lost_count: 10,
+            aid: 1,
+            operational_rates: 0xFFF,
+            ..Default::default()
+        },
+        0,
+    );
     let r = h.command(
         &SetPm {
             mode: bes2600_protocol::msg::pm::PM_PS,
@@ -547,16 +557,6 @@ fn power_save_and_bss_loss() {
     let null = Frame::new(&h.air.sent.last().unwrap().frame).unwrap();
     assert!(null.is_data());
     assert!(null.data[1] & 0x10 != 0, "PM bit set");
-    // Beacon-lost count 10, 100 TU interval: lost after ~1 s without beacons.
-    h.command(
-        &bes2600_protocol::msg::join::SetBssParams {
-            beacon_lost_count: 10,
-            aid: 1,
-            operational_rates: 0xFFF,
-            ..Default::default()
-        },
-        0,
-    );
     h.air_rx(2437, beacon(AP, b"test", 6));
     h.poll_rx();
     h.advance(1100);
@@ -644,6 +644,41 @@ fn fast_power_save_wakes_for_the_tim_and_dozes_when_idle() {
     // A frame from the host wakes a dozing chip too.
     h.send(vec![tx_frame(0, 2, &data_to_ap(b"z", false))]);
     assert_eq!(last_sent(&h), (0x08, false));
+    assert_eq!(h.violations(), 0, "{}", h.chip.stats.render());
+}
+
+#[test]
+fn power_save_before_the_association_is_a_violation() {
+    let mut h = Host::new(config(8));
+    h.bring_up();
+    join_force(&mut h, 6);
+    h.command(
+        &SetPm {
+            mode: 0x81,
+            ..SetPm::default()
+        },
+        0,
+    );
+    assert_eq!(h.violations(), 1);
+}
+
+#[test]
+fn host_null_data_keeps_its_power_management_bit() {
+    // mac80211 probes the AP with null-data frames of its own: the chip sends the bit the host
+    // chose and follows it.
+    let mut h = associated_in_power_save(0x81, 20);
+    let mut null = ieee80211::null_data(&CHIP_MAC, &AP, false);
+    h.send(vec![tx_frame(0, 1, &null)]);
+    assert_eq!(last_sent(&h), (0x48, false));
+    null[1] |= 0x10;
+    h.send(vec![tx_frame(0, 2, &null)]);
+    assert_eq!(last_sent(&h), (0x48, true));
+    h.advance(20);
+    assert_eq!(
+        h.chip.stats.get("ps_dozes"),
+        0,
+        "already dozing: no null-data of its own"
+    );
     assert_eq!(h.violations(), 0, "{}", h.chip.stats.render());
 }
 

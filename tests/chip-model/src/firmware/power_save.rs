@@ -24,7 +24,7 @@
 use super::{Firmware, VifMode};
 use crate::air::{Air, AirTx};
 use crate::ieee80211::{self, Frame, Mac};
-use crate::stats::{log, Stats};
+use crate::stats::{log, violation, Stats};
 
 /// The set-PM mode bits: doze (legacy when alone, b7 adds fast PS).
 const MODE_PS: u8 = 0x01;
@@ -117,6 +117,7 @@ pub(crate) fn set_pm(
     mode: u8,
     idle_units: u8,
     air: &mut dyn Air,
+    stats: &mut Stats,
 ) {
     let Some(v) = fw.vifs.get_mut(usize::from(if_id)) else {
         return;
@@ -132,6 +133,14 @@ pub(crate) fn set_pm(
         awake_until: None,
     };
     let doze = v.ps.enabled();
+    if doze && !matches!(&v.mode, VifMode::Sta(b) if b.aid != 0) {
+        // A station dozes relative to an AP that buffers for its association id; without
+        // one the null-data frame below tells an AP nothing it can act on.
+        stats.violation(
+            violation::WRONG_STATE,
+            &format!("set PM mode {mode:#x} on interface {if_id} before its association (0x0011)"),
+        );
+    }
     let what = if v.ps.fast() {
         format!("fast, idle period {} ms", units / 2)
     } else if doze {
@@ -200,7 +209,9 @@ pub(crate) fn on_unicast_rx(
 }
 
 /// A frame the host sends on station interface `if_id`, about to go on the air: its
-/// power-management bit says what the chip will be. Fast PS wakes for it.
+/// power-management bit says what the chip will be. Fast PS wakes for it. A null-data frame
+/// of the host's own keeps the bit the host chose (mac80211 probes the AP with one) and the
+/// chip follows it.
 pub(crate) fn on_tx(fw: &mut Firmware, now: u64, if_id: u8, frame: &mut [u8]) {
     if station(fw, if_id).is_none() {
         return;
@@ -208,6 +219,11 @@ pub(crate) fn on_tx(fw: &mut Firmware, now: u64, if_id: u8, frame: &mut [u8]) {
     let Some(v) = fw.vifs.get_mut(usize::from(if_id)) else {
         return;
     };
+    if Frame::new(frame).is_some_and(|f| f.is_null_data()) {
+        let pm = frame.get(1).is_some_and(|b| b & 0x10 != 0);
+        v.ps.awake_until = (!pm).then_some(now + v.ps.idle_us);
+        return;
+    }
     if v.ps.fast() {
         v.ps.awake_until = Some(now + v.ps.idle_us);
         ieee80211::set_pm_bit(frame, false);

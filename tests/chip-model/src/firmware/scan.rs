@@ -218,6 +218,9 @@ impl Firmware {
 
     fn join_done(&mut self, now: u64, if_id: u8, j: &Join, faults: &mut Faults, stats: &mut Stats) {
         if let Some(v) = self.vifs.get_mut(usize::from(if_id)) {
+            // [model] A new BSS starts active, as after a reset (firmware/power_save.rs).
+            v.pm_mode = 0;
+            v.ps = super::power_save::PsState::default();
             v.mode = VifMode::Sta(Bss {
                 bssid: j.bssid,
                 band: j.band,
