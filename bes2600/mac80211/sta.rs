@@ -251,11 +251,7 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
         // mac80211 allows power save once the connection is authorized and the user (or
         // cfg80211's default) wants it; with SUPPORTS_DYNAMIC_PS it leaves the timeout to us.
         st.ps_wanted = pm_request(vif.cfg().ps(), FAST_PS_IDLE_MS);
-        if let Err(e) = apply_power_save(data, &mut st) {
-            if e != ENETDOWN {
-                pr_warn!("bes2600: power save: {:?}\n", e);
-            }
-        }
+        apply_power_save(data, &mut st);
     }
     publish(data, &st);
 }
@@ -309,11 +305,7 @@ fn associate(data: &HwData, st: &mut StaState, vif: &Vif) -> Result {
     // Power save needs the AP (it buffers for a dozing station): from the association on.
     // mac80211 allows it only once the connection is authorized, so this first request is
     // usually "active"; BSS_CHANGED_PS follows.
-    if let Err(e) = apply_power_save(data, st) {
-        if e != ENETDOWN {
-            pr_warn!("bes2600: power save: {:?}\n", e);
-        }
-    }
+    apply_power_save(data, st);
     Ok(())
 }
 
@@ -325,15 +317,21 @@ const FAST_PS_IDLE_MS: i32 = 100;
 /// 0x0010 set PM with the mode mac80211 asks for, while associated and unless the chip runs
 /// it already. The firmware tells the AP itself (a null-data frame) and then runs the doze and
 /// wake cycle: mac80211 sends no null frames of its own for a driver without
-/// `PS_NULLFUNC_STACK`.
-fn apply_power_save(data: &HwData, st: &mut StaState) -> Result {
+/// `PS_NULLFUNC_STACK`. A failure is logged (nobody above could act on it), except while the
+/// chip restarts: mac80211 replays the state once it is back.
+fn apply_power_save(data: &HwData, st: &mut StaState) {
     if !st.associated || st.ps_sent == Some(st.ps_wanted) {
-        return Ok(());
+        return;
     }
-    let c = data.shared.send(&st.ps_wanted, IF_ID)?;
-    check("power save", c.decode::<SetPmConfirm>()?.status)?;
-    st.ps_sent = Some(st.ps_wanted);
-    Ok(())
+    let sent = data
+        .shared
+        .send(&st.ps_wanted, IF_ID)
+        .and_then(|c| check("power save", c.decode::<SetPmConfirm>()?.status));
+    match sent {
+        Ok(()) => st.ps_sent = Some(st.ps_wanted),
+        Err(e) if e == ENETDOWN => {}
+        Err(e) => pr_warn!("bes2600: power save: {:?}\n", e),
+    }
 }
 
 /// 0x0013 with one AC changed (mac80211 sets them one at a time).

@@ -35,7 +35,6 @@ use bes2600_protocol::msg::event::{Event, Exception, EXCEPTION_FILE_LEN, EXCEPTI
 use bes2600_protocol::msg::join::{PowerLevels, SwitchChannelIndication};
 use bes2600_protocol::msg::key::{AddKey, Key, MAX_ENTRY_INDEX};
 use bes2600_protocol::msg::mcu::McuCommandConfirm;
-use bes2600_protocol::msg::pm::SetPmIndication;
 use bes2600_protocol::msg::tx::TxConfirm;
 use bes2600_protocol::msg::{self, GenericConfirm, HostMessage, Message, Status};
 use bes2600_protocol::wsm_header::{self, id, Channel, Header, MsgClass, MsgId, Seq};
@@ -135,8 +134,8 @@ pub(crate) struct Vif {
     pub(crate) multi_tx: bool,
     pub(crate) rx_filter: u32,
     pub(crate) beacon_filter: bool,
-    pub(crate) pm_mode: u8,
-    /// 802.11 power save as a station (firmware/power_save.rs).
+    /// 802.11 power save as a station, with the mode of the last 0x0010 set PM
+    /// (firmware/power_save.rs).
     pub(crate) ps: power_save::PsState,
     pub(crate) links: BTreeMap<u8, Mac>,
 }
@@ -149,7 +148,6 @@ impl Default for Vif {
             multi_tx: false,
             rx_filter: 0,
             beacon_filter: false,
-            pm_mode: 0,
             ps: power_save::PsState::default(),
             links: BTreeMap::new(),
         }
@@ -630,7 +628,7 @@ impl Firmware {
                     faults,
                     stats,
                 );
-                self.set_pm(now, if_id, p.mode, p.fast_psm_idle_period, air, stats);
+                power_save::set_pm(self, now, if_id, p.mode, p.fast_psm_idle_period, air, stats);
             }
             HostMessage::SetBssParams(p) => {
                 if let Some(Vif {
@@ -896,7 +894,6 @@ impl Firmware {
         v.links.clear();
         // [model] Power save belongs to the BSS left: a reset interface is active. The vendor
         // driver sends set PM again after each association.
-        v.pm_mode = 0;
         v.ps = power_save::PsState::default();
         if let VifMode::Joining { .. } = old {
             // The join's confirm is still owed: fail it so its buffer is freed.
@@ -936,27 +933,6 @@ impl Firmware {
         }
         self.set_channel(s.band, s.channel);
         Status::SUCCESS
-    }
-
-    fn set_pm(
-        &mut self,
-        now: u64,
-        if_id: u8,
-        mode: u8,
-        idle_units: u8,
-        air: &mut dyn Air,
-        stats: &mut Stats,
-    ) {
-        let Some(v) = self.vifs.get_mut(usize::from(if_id)) else {
-            return;
-        };
-        v.pm_mode = mode;
-        power_save::set_pm(self, now, if_id, mode, idle_units, air, stats);
-        let ind = SetPmIndication {
-            status: Status::SUCCESS,
-            psm: mode & 0x7F,
-        };
-        self.indicate(encode(&ind, if_id));
     }
 
     /// Handles a frame heard on the air; returns whether the chip acknowledges it.

@@ -429,7 +429,7 @@ pub(crate) fn receive(
         return ack;
     }
     if !group && own_if == Some(if_id) {
-        super::power_save::on_unicast_rx(fw, now, if_id, &f, &rx.frame, air, stats);
+        super::power_save::on_unicast_rx(fw, now, if_id, &f, air, stats);
     }
     report(
         fw,

@@ -16,20 +16,26 @@
 //!   frame. The period is in 500 µs units; 0 is the firmware's default, taken here as the
 //!   vendor driver's 8 ms.
 //!
+//! Where this comes from: the modes, the idle period's unit, the vendor's 8 ms and the 0x0809
+//! indication are the chip's (docs/chip-protocol.md, "Power-save messages"); what a station
+//! in each mode puts on the air (the PM bit, PS-Poll, waking for the TIM) is IEEE 802.11
+//! §11.2.3, which the firmware implements. Marked [model]: whether the chip wakes for a TIM
+//! in fast PS with a null-data frame or a PS-Poll (the document leaves it open; the model
+//! sends null-data), and that set PM before the association counts as a violation (the
+//! vendor sends it only for an associated station, from its low-power state machine).
+//!
 //! The AP (mac80211 on the other radio) does the rest: it buffers unicast frames for a
 //! dozing station and announces them in its beacons' TIM. The model's receiver stays on while
 //! the chip dozes (it only saves no power), so a driver that never enables power save loses
 //! nothing; one that does, and a chip that would not wake, lose the AP's buffered frames.
 
-use super::{Firmware, VifMode};
+use bes2600_protocol::msg::pm::{SetPmIndication, PM_FAST_PS_FLAG, PM_PS};
+use bes2600_protocol::msg::Status;
+
+use super::{encode, Firmware, VifMode};
 use crate::air::{Air, AirTx};
 use crate::ieee80211::{self, Frame, Mac};
 use crate::stats::{log, violation, Stats};
-
-/// The set-PM mode bits: doze (legacy when alone, b7 adds fast PS).
-const MODE_PS: u8 = 0x01;
-/// Fast PS: the chip wakes for traffic and dozes after an idle period.
-const MODE_FAST: u8 = 0x80;
 
 /// The idle period when the host gives none: 16 × 500 µs, the vendor driver's fixed value.
 const DEFAULT_IDLE_UNITS: u8 = 16;
@@ -48,12 +54,12 @@ pub(crate) struct PsState {
 impl PsState {
     /// Power save on (legacy or fast).
     fn enabled(&self) -> bool {
-        self.mode & MODE_PS != 0
+        self.mode & PM_PS != 0
     }
 
     /// Fast PS.
     fn fast(&self) -> bool {
-        self.enabled() && self.mode & MODE_FAST != 0
+        self.enabled() && self.mode & PM_FAST_PS_FLAG != 0
     }
 
     /// Dozing: the AP buffers what it has for the station.
@@ -109,7 +115,8 @@ fn ps_poll(fw: &Firmware, now: u64, if_id: u8, air: &mut dyn Air, stats: &mut St
     send(now, band, channel, frame, air);
 }
 
-/// 0x0010 set PM on `if_id`: the new mode takes effect at once and the AP is told.
+/// 0x0010 set PM on `if_id` (its confirm is sent): the new mode takes effect at once, the AP
+/// is told, and 0x0809 reports the mode reached.
 pub(crate) fn set_pm(
     fw: &mut Firmware,
     now: u64,
@@ -134,7 +141,7 @@ pub(crate) fn set_pm(
     };
     let doze = v.ps.enabled();
     if doze && !matches!(&v.mode, VifMode::Sta(b) if b.aid != 0) {
-        // A station dozes relative to an AP that buffers for its association id; without
+        // [model] A station dozes relative to an AP that buffers for its association id; without
         // one the null-data frame below tells an AP nothing it can act on.
         stats.violation(
             violation::WRONG_STATE,
@@ -152,6 +159,11 @@ pub(crate) fn set_pm(
     if matches!(v.mode, VifMode::Sta(_)) {
         null_data(fw, now, if_id, doze, air);
     }
+    let ind = SetPmIndication {
+        status: Status::SUCCESS,
+        psm: mode & 0x7F,
+    };
+    fw.indicate(encode(&ind, if_id));
 }
 
 /// A beacon of the BSS of station interface `if_id`: a dozing station whose bit the TIM sets
@@ -189,7 +201,6 @@ pub(crate) fn on_unicast_rx(
     now: u64,
     if_id: u8,
     f: &Frame<'_>,
-    raw: &[u8],
     air: &mut dyn Air,
     stats: &mut Stats,
 ) {
@@ -203,7 +214,7 @@ pub(crate) fn on_unicast_rx(
         if v.ps.awake_until.is_some() {
             v.ps.awake_until = Some(now + v.ps.idle_us);
         }
-    } else if ieee80211::more_data(raw) {
+    } else if ieee80211::more_data(f.data) {
         ps_poll(fw, now, if_id, air, stats);
     }
 }

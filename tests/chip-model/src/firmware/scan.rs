@@ -109,7 +109,7 @@ impl Firmware {
         let psm = self
             .vifs
             .get(usize::from(sc.if_id))
-            .map(|v| v.pm_mode & 1)
+            .map(|v| v.ps.mode & 1)
             .unwrap_or(0);
         log::info(&format!(
             "scan {} after {} channels",
@@ -219,7 +219,6 @@ impl Firmware {
     fn join_done(&mut self, now: u64, if_id: u8, j: &Join, faults: &mut Faults, stats: &mut Stats) {
         if let Some(v) = self.vifs.get_mut(usize::from(if_id)) {
             // [model] A new BSS starts active, as after a reset (firmware/power_save.rs).
-            v.pm_mode = 0;
             v.ps = super::power_save::PsState::default();
             v.mode = VifMode::Sta(Bss {
                 bssid: j.bssid,
