@@ -40,6 +40,7 @@ use kernel::{
         },
         Arc,
         CondVar,
+        CondVarTimeoutResult,
         Mutex,
         MutexGuard,
         SpinLockIrq, //
@@ -243,6 +244,22 @@ pub(crate) struct Shared {
     /// Signalled when `scan` changes.
     #[pin]
     scan_changed: CondVar,
+    /// The system-sleep hand-over between the SDIO PM callbacks and the BH.
+    #[pin]
+    sleep: Mutex<SleepSignal>,
+    /// Signalled when `sleep` changes.
+    #[pin]
+    sleep_changed: CondVar,
+}
+
+/// Where a system sleep stands, between the PM callbacks and the BH.
+#[derive(Default)]
+struct SleepSignal {
+    /// The PM core suspends the function: the BH is to stop using the bus and stay off it
+    /// until the flag is cleared at resume.
+    requested: bool,
+    /// The BH is off the bus (its answer to `requested`).
+    parked: bool,
 }
 
 /// Frames the inbox holds at most; it never allocates in mac80211's `tx` (the BH's queues
@@ -290,6 +307,8 @@ impl Shared {
             hw <- new_mutex!(None, "bes2600::bh::Shared::hw"),
             scan <- new_mutex!(ScanSignal::default(), "bes2600::bh::Shared::scan"),
             scan_changed <- new_condvar!("bes2600::bh::Shared::scan_changed"),
+            sleep <- new_mutex!(SleepSignal::default(), "bes2600::bh::Shared::sleep"),
+            sleep_changed <- new_condvar!("bes2600::bh::Shared::sleep_changed"),
         }? Error)
     }
 
@@ -475,6 +494,62 @@ impl Shared {
         self.waker.wake();
     }
 
+    /// PM: asks the BH to get off the bus before the card loses power, and waits at most
+    /// `timeout` until it has. The BH answers between two passes, or after a boot in progress
+    /// (bounded by the boot's own timeouts). Fails with `EBUSY` if it did not answer in time
+    /// and `EINTR` on a signal; the request is then withdrawn and the system sleep aborted.
+    pub(crate) fn suspend(&self, timeout: Delta) -> Result {
+        let start = Instant::<Monotonic>::now();
+        let mut g = self.sleep.lock();
+        g.requested = true;
+        self.waker.wake();
+        while !g.parked {
+            let waited = start.elapsed();
+            let err = if waited.as_nanos() >= timeout.as_nanos() {
+                Some(EBUSY)
+            } else {
+                let left = timeout - waited;
+                let jiffies = msecs_to_jiffies(u32::try_from(left.as_millis()).unwrap_or(u32::MAX));
+                match self
+                    .sleep_changed
+                    .wait_interruptible_timeout(&mut g, jiffies)
+                {
+                    CondVarTimeoutResult::Signal { .. } => Some(EINTR),
+                    _ => None,
+                }
+            };
+            if let Some(e) = err {
+                if g.parked {
+                    break;
+                }
+                g.requested = false;
+                drop(g);
+                self.waker.wake();
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// PM: the card has power again. The BH boots the chip without the caller waiting for
+    /// it: mac80211 resumes meanwhile, and whatever it configures while the link is still
+    /// down is replayed once the link is up ([`wsm::Channel::defer_if_returning`]).
+    pub(crate) fn resume(&self) {
+        self.sleep.lock().requested = false;
+        self.waker.wake();
+    }
+
+    /// BH: whether a system sleep asks it to stay off the bus.
+    fn suspend_requested(&self) -> bool {
+        self.sleep.lock().requested
+    }
+
+    /// BH: it is off the bus (`true`) or back on it (`false`).
+    fn set_parked(&self, parked: bool) {
+        self.sleep.lock().parked = parked;
+        self.sleep_changed.notify_all();
+    }
+
     /// Wakes the BH thread.
     pub(crate) fn wake(&self) {
         self.waker.wake();
@@ -484,6 +559,28 @@ impl Shared {
     /// ([`wsm::send`]). Process context only.
     pub(crate) fn send<'a, R: wsm::Request<'a>>(&self, req: &R, if_id: u8) -> Result<wsm::Confirm> {
         wsm::send(&self.wsm, &|| self.wake(), req, if_id)
+    }
+
+    /// Like [`Self::send`], but `None` instead of `ENETDOWN` while the link is down and the
+    /// BH is going to bring it up again: the caller's configuration is then replayed by
+    /// mac80211 once it is ([`wsm::Channel::defer_if_returning`]).
+    pub(crate) fn send_or_defer<'a, R: wsm::Request<'a>>(
+        &self,
+        req: &R,
+        if_id: u8,
+    ) -> Result<Option<wsm::Confirm>> {
+        // A second try only when the link came up between the failure and the check.
+        for _ in 0..2 {
+            match self.send(req, if_id) {
+                Err(e) if e == ENETDOWN => {
+                    if self.wsm.defer_if_returning() {
+                        return Ok(None);
+                    }
+                }
+                r => return r.map(Some),
+            }
+        }
+        Err(ENETDOWN)
     }
 
     /// Reads MIB `mib_id` of interface `if_id` into `out` ([`wsm::read_mib`]).
@@ -565,6 +662,7 @@ pub(crate) fn start(p: Params, shared: Arc<Shared>) -> Result<Thread<()>> {
         inbox: KVec::with_capacity(INBOX_FRAMES, GFP_KERNEL)?,
         rx: RxCounts::default(),
         restore_pending: false,
+        resumed_at_us: None,
         sleep_switch: SleepSwitch::new(crate::module_parameters::chip_sleep.value() != 0),
     };
     let thread = Thread::spawn(fmt!("bes2600-bh"), move |ctx| state.run(ctx))?;
@@ -662,6 +760,8 @@ struct BhThread {
     rx: RxCounts,
     /// A restart needs mac80211 to replay its configuration once the link is up.
     restore_pending: bool,
+    /// When the system resumed, µs, until the link is up again.
+    resumed_at_us: Option<u64>,
     /// The chip may sleep at all: the `chip_sleep` parameter, off for good after wakes in a
     /// row that the chip never answered (docs/bh.md, "Chip wake and sleep").
     sleep_switch: SleepSwitch,
@@ -684,6 +784,10 @@ impl BhThread {
             self.boot_result(first, ctx);
         }
         while !ctx.should_stop() {
+            self.sleep_if_asked(ctx);
+            if ctx.should_stop() {
+                break;
+            }
             self.step(ctx);
             self.publish_state();
         }
@@ -691,16 +795,52 @@ impl BhThread {
         self.shared.with_stats_mut(|s| s.state = LinkState::Stopped);
     }
 
+    /// Stays off the bus while the system sleeps (the PM callbacks ask, [`Shared::suspend`]),
+    /// then boots the power-cycled chip.
+    ///
+    /// Checked between turns of the loop, so no transfer or boot is cut in half: every wait
+    /// of a turn ends on the wake-up that comes with the request.
+    fn sleep_if_asked(&mut self, ctx: &Context<'_>) {
+        if !self.shared.suspend_requested() {
+            return;
+        }
+        let actions = self.recovery.on_input(Input::Suspend, self.clock.now_us());
+        self.act(actions, ctx);
+        self.publish_state();
+        self.shared.with_stats_mut(|s| s.suspends += 1);
+        dev_info!(self.dev, "suspended: the chip loses power until resume\n");
+        self.shared.set_parked(true);
+        while self.shared.suspend_requested() {
+            if ctx.wait() == WaitResult::Stop {
+                return;
+            }
+        }
+        self.shared.set_parked(false);
+        // Frames mac80211 handed over while the BH was parked (its suspend deauthenticates)
+        // belong to a connection the power cycle ended, and may name keys the chip lost.
+        self.drop_inbox();
+        let now = self.clock.now_us();
+        // A failure from before the suspend was overtaken by the power cycle.
+        self.failed_at_us = None;
+        self.resumed_at_us = Some(now);
+        let actions = self.recovery.on_input(Input::Resume, now);
+        self.publish_state();
+        self.act(actions, ctx);
+    }
+
     /// One turn of the loop: serve the running link, or advance recovery.
     fn step(&mut self, ctx: &Context<'_>) {
         let now = self.clock.now_us();
         match self.recovery.state() {
             State::Running { .. } => self.serve(ctx),
-            // Until the device is bound again; commands fail at once meanwhile.
-            State::Dead => {
+            // Until the device is bound again (or resumed); commands fail at once meanwhile.
+            State::Dead | State::Suspended => {
                 let _ = ctx.wait();
             }
-            State::Booting { .. } | State::Backoff { .. } | State::Restarting { .. } => {
+            State::Booting { .. }
+            | State::Backoff { .. }
+            | State::Restarting { .. }
+            | State::Resuming { .. } => {
                 let actions = self.recovery.poll(now);
                 if actions.is_empty() {
                     let until = self.recovery.next_deadline().unwrap_or(now);
@@ -878,6 +1018,19 @@ impl BhThread {
         }
     }
 
+    /// Gives every frame waiting in the inbox back to mac80211 unsent.
+    fn drop_inbox(&mut self) {
+        self.shared.take_inbox(&mut self.inbox);
+        let hw = self.shared.hw();
+        if let Some(hw) = hw.as_deref().and_then(HwHandle::access) {
+            for f in self.inbox.drain_all() {
+                hw.free_tx_skb(f.skb);
+            }
+        }
+        // Not registered (any more): the frames are freed without status.
+        self.inbox.clear();
+    }
+
     /// Hands the TX confirms of the last pass to the transmit path.
     fn complete_tx(&mut self, hw: Option<&Hw<Bes2600Ops>>) {
         if let Some(hw) = hw {
@@ -979,7 +1132,11 @@ impl BhThread {
                 Action::StopTraffic => self.link_down(ECONNRESET),
                 Action::ResetChip => {
                     let restarts = self.recovery.restarts();
-                    dev_info!(self.dev, "restart {}: resetting the chip\n", restarts);
+                    if matches!(self.recovery.state(), State::Resuming { .. }) {
+                        dev_info!(self.dev, "resume: resetting the chip\n");
+                    } else {
+                        dev_info!(self.dev, "restart {}: resetting the chip\n", restarts);
+                    }
                     self.shared.with_stats_mut(|s| s.restarts = restarts);
                     reset_ok = self.reset_chip(ctx).is_ok();
                 }
@@ -1032,7 +1189,7 @@ impl BhThread {
     /// The link is up: commands are accepted.
     fn link_is_up(&mut self) {
         self.link_up = true;
-        if self.restore_pending {
+        if self.restore_pending || self.shared.wsm.has_deferred() {
             // mac80211 refuses to restart the hardware while a scan is still unreported: the
             // scan thread ends the one cancelled at link down, its commands failing fast until
             // the link is up below.
@@ -1040,8 +1197,8 @@ impl BhThread {
                 dev_warn!(self.dev, "a scan did not end before the restart\n");
             }
         }
-        self.shared.wsm.set_up(true);
-        if core::mem::take(&mut self.restore_pending) {
+        let deferred = self.shared.wsm.set_up();
+        if core::mem::take(&mut self.restore_pending) || deferred {
             // The firmware lost the interface, the join and the keys: mac80211 reconfigures
             // them through the ops (it only queues that work here).
             if let Some(hw) = self.shared.hw().as_deref().and_then(HwHandle::access) {
@@ -1049,6 +1206,19 @@ impl BhThread {
             }
         }
         let now = self.clock.now_us();
+        if let Some(t) = self.resumed_at_us.take() {
+            let took = now.saturating_sub(t);
+            dev_info!(
+                self.dev,
+                "resumed: link up {} ms after resume\n",
+                took / 1000
+            );
+            self.shared.with_stats_mut(|s| {
+                s.resumes += 1;
+                s.last_resume_us = Some(took);
+            });
+            return;
+        }
         match self.failed_at_us.take() {
             Some(t) => {
                 let took = now.saturating_sub(t);
@@ -1073,7 +1243,16 @@ impl BhThread {
         self.link_up = false;
         self.drop_tx();
         self.fail_commands(err);
-        self.shared.wsm.set_up(false);
+        // Callers may defer configuration until the link is back, unless it will not come
+        // back by itself (recovery gave up).
+        let returning = matches!(
+            self.recovery.state(),
+            State::Backoff { .. }
+                | State::Restarting { .. }
+                | State::Suspended
+                | State::Resuming { .. }
+        );
+        self.shared.wsm.set_down(returning);
         // A running scan stops at once: its commands fail from here on.
         self.shared.scan_cancel();
     }
@@ -1101,6 +1280,8 @@ impl BhThread {
             State::Backoff { .. } => LinkState::Backoff,
             State::Restarting { .. } => LinkState::Restarting,
             State::Dead => LinkState::Dead,
+            State::Suspended => LinkState::Suspended,
+            State::Resuming { .. } => LinkState::Resuming,
         };
         let restarts = self.recovery.restarts();
         self.shared.with_stats_mut(|s| {

@@ -7,6 +7,8 @@
 //! thread, which boots the chip in the background. The interrupt handler does what
 //! docs/interrupt-contract.md says and nothing else. Unbind closes the command channel (every
 //! waiter fails with `ENODEV`), stops the BH thread, removes debugfs and disables the function.
+//! A system suspend parks the BH off the bus before the card loses power; resume lets it boot
+//! the chip again (docs/bh.md, "System suspend and resume").
 //!
 //! What the platform may describe, and what is used of it:
 //!
@@ -34,6 +36,7 @@ use kernel::{
         Arc,
         Mutex, //
     },
+    time::Delta,
 };
 
 use crate::bh::{
@@ -49,6 +52,10 @@ use crate::debugfs::Debugfs;
 use crate::kernel_ext::{
     kthread::Thread,
     mac80211::Registration,
+    pm::{
+        SleepListener,
+        SleepNotifier, //
+    },
     sdio::{
         self,
         FunctionRef, //
@@ -80,8 +87,15 @@ crate::sdio_device_table!(
 /// The SDIO driver of the BES2600.
 pub(crate) struct Bes2600Sdio;
 
+/// How long a system suspend waits for the BH to get off the bus: a boot in progress ends
+/// first, and a boot is bounded by its 10 s startup timeout.
+const SUSPEND_WAIT: Delta = Delta::from_secs(15);
+
 /// What runs while the function is bound; stopped at unbind.
 struct Running {
+    /// Parks the BH for a system sleep and lets it boot the chip afterwards (unregistered
+    /// when dropped, first: a sleep in progress then finds the BH still running).
+    sleep: Pin<KBox<SleepNotifier<Shared>>>,
     /// The BH thread (stopped and joined when dropped).
     thread: Thread<()>,
     /// The scan thread (stopped and joined when dropped).
@@ -116,6 +130,7 @@ impl BoundFunction {
         self.shared.close();
         let running = self.running.lock().take();
         if let Some(r) = running {
+            drop(r.sleep);
             drop(r.thread);
             // Ends a scan it was handed (its commands fail on the closed channel) and reports
             // it while the hw is still registered.
@@ -170,11 +185,60 @@ impl sdio::Driver for Bes2600Sdio {
         dev_info!(func.as_ref(), "unbound\n");
     }
 
+    /// The card is powered off after this returns. The BH has been off the bus since the
+    /// system sleep started ([`SleepListener::sleep_prepare`]); this only makes sure of it
+    /// (docs/bh.md, "System suspend and resume").
+    fn suspend<'bound>(
+        func: &'bound sdio::Function<Core<'_>>,
+        this: Pin<&Self::Data<'bound>>,
+    ) -> Result {
+        this.shared.suspend(SUSPEND_WAIT).inspect_err(|e| {
+            dev_err!(
+                func.as_ref(),
+                "the BH did not stop for the suspend ({:?}); suspend aborted\n",
+                e
+            );
+        })
+    }
+
+    /// The chip lost its power and with it the firmware. The BH boots it again once the
+    /// system runs ([`SleepListener::sleep_finished`]), not here: user space is still frozen,
+    /// and with it the emulated chip of the test bench.
+    fn resume<'bound>(
+        _func: &'bound sdio::Function<Core<'_>>,
+        _this: Pin<&Self::Data<'bound>>,
+    ) -> Result {
+        Ok(())
+    }
+
     /// Reads register 0x001 once (which deasserts the chip's level interrupt), hands the byte
     /// to the BH and wakes it (docs/interrupt-contract.md). Nothing else: the BH owns the
     /// meaning of the byte.
     fn interrupt(host: &sdio::Host<'_>, this: Pin<&Self::Data<'_>>) {
         this.shared.interrupt(host.read_u8(reg::RX_LEN));
+    }
+}
+
+/// The BH's side of a system sleep: off the bus from the start of the transition, before any
+/// task is frozen, until its end, when every task runs again (docs/bh.md, "System suspend
+/// and resume").
+///
+/// Parking before mac80211's own suspend skips the commands it would send to a chip that is
+/// about to lose power anyway (removing keys, leaving the BSS). Booting only after the end
+/// keeps the boot out of the window in which user space is frozen: the real chip would not
+/// mind, but the test bench's chip is a user-space process.
+impl SleepListener for Shared {
+    fn sleep_prepare(&self) -> Result {
+        self.suspend(SUSPEND_WAIT).inspect_err(|e| {
+            pr_err!(
+                "the BH did not stop for the system sleep ({:?})\n",
+                e
+            )
+        })
+    }
+
+    fn sleep_finished(&self) {
+        self.resume();
     }
 }
 
@@ -253,9 +317,21 @@ fn start(func: &sdio::Function<Core<'_>>) -> Result<(Arc<Shared>, Running)> {
                 return Err(e);
             }
         };
+    let sleep = match KBox::pin_init(SleepNotifier::register(shared.clone()), GFP_KERNEL) {
+        Ok(n) => n,
+        Err(e) => {
+            dev_err!(dev, "registering for system sleep failed: {:?}\n", e);
+            shared.close();
+            drop(scan_thread);
+            drop(thread);
+            drop(hw);
+            return Err(e);
+        }
+    };
     Ok((
         shared,
         Running {
+            sleep,
             thread,
             scan_thread,
             hw,

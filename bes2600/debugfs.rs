@@ -6,7 +6,7 @@
 //!
 //! | file | content |
 //! |---|---|
-//! | `stats` | `name value` lines: link state, boots, restarts, recovery times, interrupts, BH wake-ups, passes, RX/TX frames and batches, command confirm latency (min/avg/max µs), the chip's wake/sleep state and counters, errors by kind |
+//! | `stats` | `name value` lines: link state, boots, restarts, recovery times, system suspends and resumes, interrupts, BH wake-ups, passes, RX/TX frames and batches, command confirm latency (min/avg/max µs), the chip's wake/sleep state and counters, errors by kind |
 //! | `firmware` | the image's version string and the startup indication: buffers, buffer size, hardware, firmware type, API, build, version, capabilities, label |
 //! | `config` | the MAC address and its source, multi-TX confirm per interface, the bring-up MIB round trip |
 //! | `mib` | write `MIB VALUE [IF]` (numbers in decimal or `0x` hex): the u32 MIB is written, read back and compared through the command channel; the write fails if the round trip does; reading shows the last round trip |
@@ -75,6 +75,8 @@ fn state_name(s: LinkState) -> &'static str {
         LinkState::Backoff => "backoff",
         LinkState::Restarting => "restarting",
         LinkState::Dead => "dead",
+        LinkState::Suspended => "suspended",
+        LinkState::Resuming => "resuming",
         LinkState::Stopped => "stopped",
     }
 }
@@ -100,6 +102,9 @@ fn show_stats(shared: &Arc<Shared>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "card_resets {}", s.card_resets)?;
         writeln!(f, "first_boot_ms {}", Ms(s.first_boot_us))?;
         writeln!(f, "last_recovery_ms {}", Ms(s.last_recovery_us))?;
+        writeln!(f, "suspends {}", s.suspends)?;
+        writeln!(f, "resumes {}", s.resumes)?;
+        writeln!(f, "last_resume_ms {}", Ms(s.last_resume_us))?;
         match &s.last_fatal {
             Some(e) => writeln!(f, "last_error {}", e)?,
             None => writeln!(f, "last_error -")?,

@@ -480,7 +480,7 @@ mod wsm_channel {
                 };
                 seen += 1;
                 if reset {
-                    chan.set_up(false);
+                    chan.set_down(true);
                     continue;
                 }
                 let answer = m.first().map_or(0, |b| b.wrapping_add(1));
@@ -495,18 +495,22 @@ mod wsm_channel {
         let chan = Arc::pin_init(Channel::new(), GFP_KERNEL)?;
         // The link is down until the BH says it is up.
         let down = chan.send_raw(msg(1)?, &|| ());
-        chan.set_up(true);
+        // Nothing was deferred at probe: the first boot is not a return.
+        let deferred_at_probe = chan.defer_if_returning();
+        let replay = chan.set_up();
         let thread = bh(chan.clone(), false)?;
         let wake = || thread.wake();
         let first = chan.send_raw(msg(1)?, &wake);
         let second = chan.send_raw(msg(41)?, &wake);
         // Unbind: every later caller fails at once, and the link cannot come up again.
         chan.close();
-        chan.set_up(true);
+        chan.set_up();
         let gone = chan.send_raw(msg(3)?, &wake);
         let seen = thread.stop();
 
         assert_eq!(down.err(), Some(ENETDOWN));
+        assert!(!deferred_at_probe);
+        assert!(!replay);
         assert_eq!(first.ok().as_deref(), Some(&[2u8][..]));
         assert_eq!(second.ok().as_deref(), Some(&[42u8][..]));
         assert_eq!(gone.err(), Some(ENODEV));
@@ -517,7 +521,7 @@ mod wsm_channel {
     #[test]
     fn recovery_fails_the_waiter() -> Result {
         let chan = Arc::pin_init(Channel::new(), GFP_KERNEL)?;
-        chan.set_up(true);
+        chan.set_up();
         let thread = bh(chan.clone(), true)?;
         let r = chan.send_raw(msg(7)?, &|| thread.wake());
         // The slot is free again afterwards, and the link is down.
@@ -526,6 +530,31 @@ mod wsm_channel {
         assert_eq!(r.err(), Some(ECONNRESET));
         assert_eq!(after.err(), Some(ENETDOWN));
         assert_eq!(seen, Some(1));
+        Ok(())
+    }
+
+    #[test]
+    fn configuration_waits_for_a_returning_link() -> Result {
+        let chan = Arc::pin_init(Channel::new(), GFP_KERNEL)?;
+        chan.set_up();
+        // A restart or resume is due: a caller may defer, and the link's return says so once.
+        chan.set_down(true);
+        let deferred = chan.defer_if_returning();
+        let pending = chan.has_deferred();
+        let replay = chan.set_up();
+        chan.set_down(true);
+        let replay_again = chan.set_up();
+        // Recovery gave up: nothing will replay, so nothing may be deferred.
+        chan.set_down(false);
+        let deferred_when_dead = chan.defer_if_returning();
+        // Up again: the caller retries instead of deferring.
+        chan.set_up();
+        let deferred_when_up = chan.defer_if_returning();
+        assert!(deferred && pending && replay);
+        // A replay is asked for once.
+        assert!(!replay_again);
+        assert!(!deferred_when_dead);
+        assert!(!deferred_when_up);
         Ok(())
     }
 }

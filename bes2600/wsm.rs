@@ -267,6 +267,12 @@ struct Slot {
     state: SlotState,
     next_ticket: u64,
     link: Link,
+    /// While the link is down: the BH is going to bring it up again (a restart or the boot
+    /// after a resume is due), so configuration may wait for it.
+    returning: bool,
+    /// Configuration was deferred while the link was down and returning
+    /// ([`Channel::defer_if_returning`]): mac80211 must replay it once the link is up.
+    deferred: bool,
 }
 
 /// The ONE command slot between process context and the BH.
@@ -287,6 +293,8 @@ impl Channel {
                 state: SlotState::Idle,
                 next_ticket: 1,
                 link: Link::Down,
+                returning: false,
+                deferred: false,
             }),
             changed <- new_condvar!("bes2600::wsm::Channel::changed"),
         })
@@ -393,18 +401,49 @@ impl Channel {
         }
     }
 
-    /// BH: the firmware is up (`true`) or down (`false`); a link going down fails what is in
-    /// the slot with `ECONNRESET`.
-    pub(crate) fn set_up(&self, up: bool) {
+    /// BH: the firmware is up. Returns whether configuration was deferred while it was down
+    /// ([`Self::defer_if_returning`]), which the BH then has mac80211 replay.
+    pub(crate) fn set_up(&self) -> bool {
+        let mut slot = self.inner.lock();
+        if slot.link == Link::Gone {
+            return false;
+        }
+        slot.link = Link::Up;
+        slot.returning = false;
+        self.changed.notify_all();
+        core::mem::take(&mut slot.deferred)
+    }
+
+    /// BH: the firmware is down; what is in the slot fails with `ECONNRESET`. `returning`:
+    /// the BH is going to bring it up again (see [`Self::defer_if_returning`]).
+    pub(crate) fn set_down(&self, returning: bool) {
         let mut slot = self.inner.lock();
         if slot.link == Link::Gone {
             return;
         }
-        slot.link = if up { Link::Up } else { Link::Down };
-        if !up {
-            Self::fail(&mut slot, ECONNRESET);
-        }
+        slot.link = Link::Down;
+        slot.returning = returning;
+        Self::fail(&mut slot, ECONNRESET);
         self.changed.notify_all();
+    }
+
+    /// Whether configuration was deferred and awaits the link ([`Self::defer_if_returning`]).
+    pub(crate) fn has_deferred(&self) -> bool {
+        self.inner.lock().deferred
+    }
+
+    /// A caller whose command found the link down (`ENETDOWN`) asks whether it may treat its
+    /// configuration as done: yes while the BH is going to bring the link up again, which
+    /// then has mac80211 replay the whole configuration. mac80211's resume reconfigures the
+    /// device while the chip is still booting, and takes a failed `add_interface` as a dead
+    /// device. `false` if the link is up again (the caller retries) or will not return.
+    pub(crate) fn defer_if_returning(&self) -> bool {
+        let mut slot = self.inner.lock();
+        if slot.link == Link::Down && slot.returning {
+            slot.deferred = true;
+            return true;
+        }
+        false
     }
 
     /// Whether the firmware is up (commands are accepted).

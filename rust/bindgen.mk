@@ -58,6 +58,8 @@ bes2600_bindgen_allow := \
 	--allowlist-var 'MMC_POWER_.*' \
 	--allowlist-var 'MMC_BUS_WIDTH_.*' \
 	--allowlist-var 'BES2600_.*' \
+	--allowlist-var 'PM_(POST_(SUSPEND|HIBERNATION|RESTORE)|(SUSPEND|HIBERNATION|RESTORE)_PREPARE)' \
+	--allowlist-var 'NOTIFY_(DONE|OK|STOP_MASK)' \
 	--allowlist-function 'ieee80211_(alloc_hw_nm|register_hw|unregister_hw|free_hw)' \
 	--allowlist-function 'ieee80211_(tx_status_skb|free_txskb)' \
 	--allowlist-function 'ieee80211_(stop|wake)_queues?' \

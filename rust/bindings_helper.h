@@ -10,7 +10,9 @@
 #include <linux/mmc/sdio_func.h>
 #include <linux/mmc/sdio_ids.h>
 
+#include <linux/notifier.h>
 #include <linux/scatterlist.h>
+#include <linux/suspend.h>
 
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>

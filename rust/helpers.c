@@ -13,6 +13,7 @@
 #include <linux/mmc/host.h>
 #include <linux/mmc/sdio.h>
 #include <linux/mmc/sdio_func.h>
+#include <linux/suspend.h>
 #include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <net/cfg80211.h>
@@ -336,3 +337,18 @@ int bes2600_helper_ieee80211_first_netdev_set_up(struct ieee80211_hw *hw, bool u
 	return ret;
 }
 #endif
+
+void bes2600_helper_sdio_driver_set_pm(struct sdio_driver *drv, const struct dev_pm_ops *pm)
+{
+	drv->drv.pm = pm;
+}
+
+int bes2600_helper_register_pm_notifier(struct notifier_block *nb)
+{
+	return register_pm_notifier(nb);
+}
+
+int bes2600_helper_unregister_pm_notifier(struct notifier_block *nb)
+{
+	return unregister_pm_notifier(nb);
+}

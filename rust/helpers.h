@@ -9,9 +9,12 @@
 
 #include <linux/types.h>
 
+struct dev_pm_ops;
 struct mmc_host;
 struct mmc_host_ops;
 struct module;
+struct notifier_block;
+struct sdio_driver;
 struct sdio_func;
 
 /*
@@ -70,6 +73,19 @@ unsigned int bes2600_helper_mmc_host_sdio_irqs(struct mmc_host *host);
  * devres action added before a check that returns true runs at the deletion.
  */
 bool bes2600_helper_sdio_func_linked(struct sdio_func *func);
+
+/*
+ * Sets the system-sleep callbacks of @drv, which is not registered yet (struct
+ * device_driver is opaque to the Rust side).
+ */
+void bes2600_helper_sdio_driver_set_pm(struct sdio_driver *drv, const struct dev_pm_ops *pm);
+
+/*
+ * register_pm_notifier() and unregister_pm_notifier(), which are static inlines
+ * without CONFIG_PM_SLEEP.
+ */
+int bes2600_helper_register_pm_notifier(struct notifier_block *nb);
+int bes2600_helper_unregister_pm_notifier(struct notifier_block *nb);
 
 /* set_current_state(): sets the current task's state, then a full memory barrier. */
 void bes2600_helper_set_current_state(unsigned int state);

@@ -13,6 +13,7 @@ pub mod bindings;
 pub mod firmware;
 pub mod kthread;
 pub mod mac80211;
+pub mod pm;
 pub mod sdio;
 pub mod skb;
 

@@ -177,6 +177,36 @@ pub trait Driver {
         let _ = (func, this);
     }
 
+    /// System sleep (suspend to RAM or idle, and hibernation's freeze and power-off): the
+    /// device is about to lose power. Called after the devices below the function (the
+    /// mac80211 hardware) were suspended, with the device lock held.
+    ///
+    /// Implementing [`suspend`](Driver::suspend) and [`resume`](Driver::resume) installs
+    /// the function's `dev_pm_ops`; the SDIO core asks for both before it lets a card stay
+    /// registered across a system sleep. The abstraction does not ask the host to keep the
+    /// card powered, so the card is powered off after this returns and the driver finds it
+    /// freshly initialised at [`resume`](Driver::resume). A function interrupt claimed by the
+    /// abstraction is released after a successful suspend (the core requires that of a card
+    /// that loses power) and claimed again before resume. An error aborts the system sleep.
+    fn suspend<'bound>(
+        func: &'bound Function<device::Core<'_>>,
+        this: Pin<&Self::Data<'bound>>,
+    ) -> Result {
+        let _ = (func, this);
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The system resumed: the card has power again and was initialised again by the MMC
+    /// core (every function disabled, block sizes at their defaults). Called before the
+    /// devices below the function resume. See [`suspend`](Driver::suspend).
+    fn resume<'bound>(
+        func: &'bound Function<device::Core<'_>>,
+        this: Pin<&Self::Data<'bound>>,
+    ) -> Result {
+        let _ = (func, this);
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// The function's interrupt. Implementing it makes the abstraction claim the interrupt
     /// after [`probe`](Driver::probe) and release it before [`unbind`](Driver::unbind).
     ///
@@ -221,6 +251,10 @@ unsafe impl<T: Driver + 'static> driver::RegistrationOps for Adapter<T> {
             (*raw).remove = Some(Self::remove_callback);
             (*raw).shutdown = Some(Self::shutdown_callback);
         }
+        if let Some(pm) = Self::PM_OPS {
+            // SAFETY: `raw` is valid and not registered yet; `pm` is a `'static` table.
+            unsafe { bindings::bes2600_helper_sdio_driver_set_pm(raw, pm) };
+        }
         // SAFETY: `raw` is a fully initialised `struct sdio_driver` that the caller keeps pinned
         // until `unregister`; `module` is this module.
         to_result(unsafe { bindings::__sdio_register_driver(raw, module.as_ptr().cast()) })
@@ -240,6 +274,98 @@ impl<T: Driver + 'static> Adapter<T> {
     } else {
         None
     };
+
+    /// The system-sleep callbacks of `T`, if it has both. A constant, for the same reason as
+    /// [`Self::IRQ_HANDLER`]; hibernation's freeze and power-off suspend as a system suspend
+    /// does, its thaw and restore resume, as `SET_SYSTEM_SLEEP_PM_OPS()` sets them up.
+    const PM_OPS: Option<&'static bindings::dev_pm_ops> = if T::HAS_SUSPEND && T::HAS_RESUME {
+        Some(&bindings::dev_pm_ops {
+            suspend: Some(Self::suspend_callback),
+            resume: Some(Self::resume_callback),
+            freeze: Some(Self::suspend_callback),
+            thaw: Some(Self::resume_callback),
+            poweroff: Some(Self::suspend_callback),
+            restore: Some(Self::resume_callback),
+            // SAFETY: `struct dev_pm_ops` holds only optional function pointers, for which
+            // all-zero bytes are a valid value (`None`).
+            ..unsafe { core::mem::zeroed() }
+        })
+    } else {
+        None
+    };
+
+    /// The function whose embedded device is `dev`, and the private data `T` stored for it.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be passed by the PM core to a `dev_pm_ops` callback of [`Self::PM_OPS`]:
+    /// the device of an SDIO function bound to `T`, with the device lock held for the call.
+    unsafe fn pm_function<'a>(
+        dev: *mut bindings::device,
+    ) -> (&'a Function<device::CoreInternal<'a>>, Pin<&'a T::Data<'a>>) {
+        // SAFETY: The callbacks are only installed in `T`'s `struct sdio_driver`, which only
+        // binds SDIO functions, so `dev` is the `dev` field of a valid `struct sdio_func`.
+        let func = unsafe { &*kernel::container_of!(dev, bindings::sdio_func, dev) };
+        // SAFETY: `Function` is a transparent wrapper of `struct sdio_func`; the device lock is
+        // held for the duration of the callback, as for probe and remove.
+        let func =
+            unsafe { &*core::ptr::from_ref(func).cast::<Function<device::CoreInternal<'_>>>() };
+        // SAFETY: The PM core calls a driver's callbacks only while the device is bound to it
+        // (`dev->driver` is `T`'s) and with the device lock held, which probe also holds: the
+        // probe completed and stored a `Pin<KBox<T::Data>>`, which stays until unbind (which
+        // needs the same lock).
+        let data = unsafe { func.as_ref().drvdata_borrow::<T::Data<'_>>() };
+        (func, data)
+    }
+
+    /// # Safety
+    ///
+    /// `dev` must be passed by the PM core to a suspend-type callback of [`Self::PM_OPS`].
+    unsafe extern "C" fn suspend_callback(dev: *mut bindings::device) -> c_int {
+        // SAFETY: As required of this function.
+        let (func, data) = unsafe { Self::pm_function(dev) };
+        from_result(|| {
+            T::suspend(func, data)?;
+            if T::HAS_INTERRUPT {
+                // The core warns about a card that loses power with a claimed interrupt; the
+                // handler is removed before the CCCR write, so even a failed release leaves
+                // none installed.
+                func.claim_host().release_irq_if_claimed();
+            }
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// `dev` must be passed by the PM core to a resume-type callback of [`Self::PM_OPS`].
+    unsafe extern "C" fn resume_callback(dev: *mut bindings::device) -> c_int {
+        // SAFETY: As required of this function.
+        let (func, data) = unsafe { Self::pm_function(dev) };
+        from_result(|| {
+            let irq = match Self::IRQ_HANDLER {
+                Some(handler) => {
+                    let host = func.claim_host();
+                    // SAFETY: The function is valid and its host is claimed. `handler` is
+                    // `irq_callback`, which reads the private data as `T::Data`: the data is
+                    // stored until after `remove_callback` released the interrupt, and the
+                    // suspend callback released the previous claim.
+                    to_result(unsafe { bindings::sdio_claim_irq(host.raw(), Some(handler)) })
+                }
+                None => Ok(()),
+            };
+            if let Err(e) = irq {
+                dev_err!(
+                    func.as_ref(),
+                    "claiming the interrupt at resume failed: {:?}\n",
+                    e
+                );
+            }
+            // The driver resumes either way; without the interrupt it is left to its polling.
+            T::resume(func, data)?;
+            irq.map(|()| 0)
+        })
+    }
 
     /// # Safety
     ///

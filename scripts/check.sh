@@ -174,6 +174,12 @@ scenario station - -R -t 1800 -s "$top/tests/qemu/station.sh" \
 	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
 	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
 grep -E '^station: (\[[0-9]+ ms\] (scan|associated|ping|iperf3)|SUMMARY)' "$logs/qemu-station.log" || true
+# A system suspend and resume while associated, twice (tests/qemu/suspend.sh), on the q35
+# machine whose root device survives a suspend (-P).
+scenario suspend - -R -P -t 1200 -s "$top/tests/qemu/suspend.sh" \
+	-m "$mods/bes2600_vsdio.ko" -m "$mods/bes2600.ko" \
+	-m "$kdir_x86/drivers/net/wireless/virtual/mac80211_hwsim.ko"
+grep -E '^suspend: (\[[0-9]+ ms\] (suspend and resume|resume:)|SUMMARY)' "$logs/qemu-suspend.log" || true
 # The clients PineTab2 owners run: NetworkManager (over wpa_supplicant's D-Bus interface) and
 # iwd, each scanning and connecting to WPA2-PSK and WPA3-SAE networks (tests/qemu/clients.sh).
 scenario clients - -R -t 1800 -s "$top/tests/qemu/clients.sh" \

@@ -2,7 +2,7 @@
 # Boots a test kernel (x86_64 or arm64) under qemu with a busybox initramfs, runs one guest
 # scenario script and writes the whole serial console to a log.
 #
-#   scripts/qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R]
+#   scripts/qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R [-P]]
 #
 # The architecture is the kernel tree's (its .config). x86_64 boots on qemu's default PC
 # machine; arm64 on qemu's "virt" board with Cortex-A55 cores under TCG (two CPUs through
@@ -20,16 +20,19 @@
 # and /var/log and a writable overlay on /tmp, so the scenario can run the host's hostapd, wpa_supplicant, iw, iperf3
 # and the project's own binaries under their host paths ($BES2600_TOP is the source tree,
 # $KDIR the kernel tree, for its modules such as mac80211_hwsim). -R is x86_64 only: the
-# host's root is x86_64 userland.
+# host's root is x86_64 userland. -P (with -R) lets the guest suspend: qemu's q35 machine, with
+# the root's virtio-9p device behind a PCIe root port and told to keep its state across a
+# suspend (x-pcie-pm-no-soft-reset); on the default machine virtio-pci resets the device at
+# resume, and the 9p root would hang.
 # Exits 0 when the guest reported back; the caller judges the log (scripts/check-log.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir='' scenario='' log='' timeout_s=600 host_root=0 firmware=''
+kdir='' scenario='' log='' timeout_s=600 host_root=0 sleep_safe=0 firmware=''
 modules=()
-while getopts k:s:l:m:f:t:R opt; do
+while getopts k:s:l:m:f:t:RP opt; do
 	case $opt in
 	k) kdir=$OPTARG ;;
 	s) scenario=$OPTARG ;;
@@ -38,10 +41,12 @@ while getopts k:s:l:m:f:t:R opt; do
 	f) firmware=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	R) host_root=1 ;;
-	*) die "usage: qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R]" ;;
+	P) sleep_safe=1 ;;
+	*) die "usage: qemu-run.sh -k KDIR -s SCENARIO -l LOG [-m MODULE.ko]... [-f FIRMWARE_DIR] [-t TIMEOUT_S] [-R [-P]]" ;;
 	esac
 done
 if [ -z "$kdir" ] || [ -z "$scenario" ] || [ -z "$log" ]; then die "-k, -s and -l are required"; fi
+[ "$sleep_safe" = 0 ] || [ "$host_root" = 1 ] || die "-P is for the host-root guest (-R)"
 [ -f "$kdir/.config" ] || die "no kernel tree at $kdir (no .config)"
 if grep -qx CONFIG_X86_64=y "$kdir/.config"; then
 	arch=x86_64
@@ -117,8 +122,14 @@ export BES2600_GUEST_DIR=$work BES2600_MODULES=$work/modules BES2600_TOP=$top KD
 . $work/run
 INIT
 	chmod +x "$work/init"
-	qemu_boot=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on"
-		-device "virtio-9p-pci,fsdev=hostroot,mount_tag=/dev/root"
+	root_dev=virtio-9p-pci,fsdev=hostroot,mount_tag=/dev/root
+	if [ "$sleep_safe" = 1 ]; then
+		qemu+=(-M q35)
+		qemu_boot=(-device pcie-root-port,id=rootport,chassis=1)
+		root_dev=$root_dev,bus=rootport,x-pcie-pm-no-soft-reset=on
+	fi
+	qemu_boot+=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on"
+		-device "$root_dev"
 		-append "console=ttyS0 loglevel=4 panic=-1 kasan.fault=report kunit.filter_glob=bes2600* root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$work/init")
 else
 	busybox=$("$here/guest-userland.sh" "$arch") || die "no busybox for an $arch guest (see above)"

@@ -38,6 +38,10 @@ pub(crate) enum LinkState {
     Restarting,
     /// Recovery gave up; the device stays down until it is bound again.
     Dead,
+    /// The system sleeps; the chip has no power until resume.
+    Suspended,
+    /// The chip boots after a system sleep.
+    Resuming,
     /// The BH has stopped (unbind).
     Stopped,
 }
@@ -220,6 +224,12 @@ pub(crate) struct Stats {
     pub(crate) last_recovery_us: Option<u64>,
     /// Time of the first boot, from the BH's start to the link being up, µs.
     pub(crate) first_boot_us: Option<u64>,
+    /// System suspends the BH stopped for.
+    pub(crate) suspends: u32,
+    /// Resumes after which the link came up again.
+    pub(crate) resumes: u32,
+    /// Time from the last resume to the link being up, µs.
+    pub(crate) last_resume_us: Option<u64>,
     /// The firmware's startup indication.
     pub(crate) startup: Option<StartupIndication>,
     /// The firmware's version string (from the image), NUL padded.
@@ -289,6 +299,9 @@ impl Stats {
             last_fatal: None,
             last_recovery_us: None,
             first_boot_us: None,
+            suspends: 0,
+            resumes: 0,
+            last_resume_us: None,
             startup: None,
             fw_version: [0; VERSION_LEN],
             mac: None,

@@ -14,6 +14,9 @@
 //!     └──failure, boot timeout────────────────┴──failure, boot timeout───────┘
 //!
 //!  any failure with the budget spent ──▶ Dead ──Restart──▶ Restarting
+//!
+//!  any state ──Suspend──▶ Suspended ──Resume──▶ Resuming ──BootOk──▶ Running
+//!                                                  └──failure──▶ Backoff (a fresh budget)
 //! ```
 //!
 //! Inputs are [`Input`]s (from a pass's [`super::pass::Fatal`], from the boot code, or
@@ -42,12 +45,20 @@ pub enum Input {
     /// Try again from [`State::Dead`] (e.g. the interface is brought up again); resets the
     /// budget.
     Restart,
+    /// The system suspends: the bus is about to be powered off with the chip on it, so
+    /// nothing may touch it until [`Input::Resume`].
+    Suspend,
+    /// The system resumed: the chip was powered off and runs its boot ROM again.
+    Resume,
 }
 
 impl Input {
     /// Whether the input reports a failure.
     pub const fn is_failure(self) -> bool {
-        !matches!(self, Input::BootOk | Input::Restart)
+        !matches!(
+            self,
+            Input::BootOk | Input::Restart | Input::Suspend | Input::Resume
+        )
     }
 }
 
@@ -159,6 +170,13 @@ pub enum State {
     },
     /// The budget is exhausted.
     Dead,
+    /// The system sleeps: the chip has no power and the bus must not be used.
+    Suspended,
+    /// The boot after a system sleep is in progress.
+    Resuming {
+        /// The boot fails if not done by then.
+        deadline_us: u64,
+    },
 }
 
 /// Retry budget and timing.
@@ -265,17 +283,37 @@ impl Recovery {
     /// When [`Self::poll`] has something to do.
     pub const fn next_deadline(&self) -> Option<u64> {
         match self.state {
-            State::Booting { deadline_us } | State::Restarting { deadline_us, .. } => {
-                Some(deadline_us)
-            }
+            State::Booting { deadline_us }
+            | State::Restarting { deadline_us, .. }
+            | State::Resuming { deadline_us } => Some(deadline_us),
             State::Backoff { until_us, .. } => Some(until_us),
-            State::Running { .. } | State::Dead => None,
+            State::Running { .. } | State::Dead | State::Suspended => None,
         }
     }
 
     /// Feeds an input at `now_us`.
     pub fn on_input(&mut self, input: Input, now_us: u64) -> Actions {
         match (self.state, input) {
+            // The chip loses power in any state; whatever was in progress is abandoned (the
+            // shell only carries out one action at a time, so none is half done).
+            (State::Suspended, Input::Suspend) => Actions::NONE,
+            (_, Input::Suspend) => {
+                self.state = State::Suspended;
+                Actions::NONE.with(Action::StopTraffic)
+            }
+            // The power cycle is a fresh start, even for a chip recovery had given up on: the
+            // boot starts with the whole budget.
+            (State::Suspended, Input::Resume) => {
+                self.attempts = 0;
+                self.state = State::Resuming {
+                    deadline_us: now_us.saturating_add(self.policy.boot_timeout_us),
+                };
+                Actions::NONE
+                    .with(Action::ResetChip)
+                    .with(Action::DownloadFirmware)
+            }
+            // Nothing runs while suspended; a resume without a suspend is a stray report.
+            (State::Suspended, _) | (_, Input::Resume) => Actions::NONE,
             (State::Dead, Input::Restart) => {
                 self.attempts = 0;
                 self.start_attempt(1, now_us)
@@ -285,7 +323,11 @@ impl Recovery {
                 self.state = State::Running { since_us: now_us };
                 Actions::NONE.with(Action::NotifyUp)
             }
-            (State::Restarting { .. }, Input::BootOk) => {
+            // The configuration is replayed after a resume too: the upper layer either
+            // reconfigured the device while the chip was still booting (its own resume), or
+            // never suspended at all (a sleep aborted after it started) and still believes the
+            // chip holds what it set up.
+            (State::Restarting { .. } | State::Resuming { .. }, Input::BootOk) => {
                 self.state = State::Running { since_us: now_us };
                 Actions::NONE
                     .with(Action::RestoreConfig)
@@ -299,9 +341,10 @@ impl Recovery {
                 }
                 self.fail(failure, now_us, Actions::NONE.with(Action::StopTraffic))
             }
-            (State::Booting { .. } | State::Restarting { .. }, failure) => {
-                self.fail(failure, now_us, Actions::NONE)
-            }
+            (
+                State::Booting { .. } | State::Restarting { .. } | State::Resuming { .. },
+                failure,
+            ) => self.fail(failure, now_us, Actions::NONE),
         }
     }
 
@@ -312,7 +355,9 @@ impl Recovery {
             State::Backoff { attempt, until_us } if now_us >= until_us => {
                 self.start_attempt(attempt, now_us)
             }
-            State::Booting { deadline_us } | State::Restarting { deadline_us, .. }
+            State::Booting { deadline_us }
+            | State::Restarting { deadline_us, .. }
+            | State::Resuming { deadline_us }
                 if now_us >= deadline_us =>
             {
                 self.on_input(Input::BootFailed, now_us)

@@ -192,7 +192,7 @@ impl ScanJob {
         }
         // The plan copies the SSIDs; it borrows only the channels.
         ScanPlan::new(self.params, &self.channels, &ssids).map_err(|e| {
-            pr_warn!("bes2600: scan request refused: {}\n", Shown(e));
+            pr_warn!("scan request refused: {}\n", Shown(e));
             EINVAL
         })
     }
@@ -231,7 +231,7 @@ impl ScanJob {
             match started {
                 Ok(true) => {}
                 Ok(false) => {
-                    pr_warn!("bes2600: the firmware refused a scan batch\n");
+                    pr_warn!("the firmware refused a scan batch\n");
                     return true;
                 }
                 Err(_) => return true,
@@ -239,7 +239,7 @@ impl ScanJob {
             let watchdog = Delta::from_millis(i64::from(batch.watchdog_ms()));
             if shared.wait_scan_done(watchdog).is_none() {
                 if !shared.scan_cancelled() {
-                    pr_warn!("bes2600: a scan batch did not end in time; stopping it\n");
+                    pr_warn!("a scan batch did not end in time; stopping it\n");
                 }
                 if let Ok(c) = shared.send(&StopScan::default(), IF_ID) {
                     let _ = c.decode::<StopScanConfirm>();

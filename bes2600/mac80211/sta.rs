@@ -118,7 +118,7 @@ fn check(what: &str, status: Status) -> Result {
     if status.is_success() {
         Ok(())
     } else {
-        pr_warn!("bes2600: {} failed: firmware status {}\n", what, status.0);
+        pr_warn!("{} failed: firmware status {}\n", what, status.0);
         Err(EIO)
     }
 }
@@ -135,7 +135,7 @@ pub(super) fn start(data: &HwData) -> Result {
 pub(super) fn stop(data: &HwData) {
     // mac80211 cancelled a scan of the interface before; the device is quiet once it ended.
     if !data.shared.scan_cancel_and_wait(SCAN_END_WAIT) {
-        pr_warn!("bes2600: a scan did not end before stop\n");
+        pr_warn!("a scan did not end before stop\n");
     }
     data.shared.flush_tx(true);
     let mut st = data.sta.lock();
@@ -155,7 +155,11 @@ pub(super) fn add_interface(data: &HwData, vif: &Vif) -> Result {
     st.vif = Some(vif.addr());
     st.edca = default_edca();
     let edca = SetEdcaParams { ac: st.edca };
-    let c = data.shared.send(&edca, IF_ID)?;
+    // While the chip boots after a resume (or restarts), the interface is accepted and the
+    // BH has mac80211 replay it once the link is up.
+    let Some(c) = data.shared.send_or_defer(&edca, IF_ID)? else {
+        return Ok(());
+    };
     check(
         "default EDCA parameters",
         c.decode::<SetEdcaParamsConfirm>()?.status,
@@ -215,8 +219,11 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
         let bssid = conf.bssid().unwrap_or([0; 6]);
         if bssid == [0; 6] {
             if st.joined.is_some() {
-                if let Err(e) = unjoin(data, &mut st) {
-                    pr_warn!("bes2600: unjoin: {:?}\n", e);
+                match unjoin(data, &mut st) {
+                    // The link is down: the chip boots again before it runs, unjoined.
+                    Err(e) if e == ENETDOWN => {}
+                    Err(e) => pr_warn!("unjoin: {:?}\n", e),
+                    Ok(()) => {}
                 }
             }
         } else if st.joined.map(|(b, _)| b) != Some(bssid) {
@@ -224,7 +231,7 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
                 let _ = unjoin(data, &mut st);
             }
             if let Err(e) = join(data, &mut st, vif, bssid) {
-                pr_warn!("bes2600: join {:?}: {:?}\n", bssid, e);
+                pr_warn!("join {:?}: {:?}\n", bssid, e);
             }
         }
     }
@@ -233,14 +240,14 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
         match set_tx_power(data, conf.txpower()) {
             Ok(Some(dbm)) => st.tx_power = Some(dbm),
             Ok(None) => {}
-            Err(e) => pr_warn!("bes2600: TX power: {:?}\n", e),
+            Err(e) => pr_warn!("TX power: {:?}\n", e),
         }
     }
     if changed & bss_changed::ASSOC != 0 {
         let assoc = vif.cfg().assoc();
         if assoc && !st.associated {
             if let Err(e) = associate(data, &mut st, vif) {
-                pr_warn!("bes2600: BSS parameters: {:?}\n", e);
+                pr_warn!("BSS parameters: {:?}\n", e);
             }
         } else if !assoc {
             st.associated = false;
@@ -275,7 +282,7 @@ fn join(data: &HwData, st: &mut StaState, vif: &Vif, bssid: [u8; 6]) -> Result {
     // The firmware refuses to join while it scans: a connection matters more than a scan
     // (often a supplicant's background scan), which ends aborted.
     if !data.shared.scan_cancel_and_wait(SCAN_END_WAIT) {
-        pr_warn!("bes2600: joining while a scan still runs\n");
+        pr_warn!("joining while a scan still runs\n");
     }
     // Awake from the join on, through authentication and association (`publish` clears it
     // again if the join fails).
@@ -330,7 +337,7 @@ fn apply_power_save(data: &HwData, st: &mut StaState) {
     match sent {
         Ok(()) => st.ps_sent = Some(st.ps_wanted),
         Err(e) if e == ENETDOWN => {}
-        Err(e) => pr_warn!("bes2600: power save: {:?}\n", e),
+        Err(e) => pr_warn!("power save: {:?}\n", e),
     }
 }
 
@@ -441,7 +448,12 @@ pub(super) fn set_key(
             if st.keys.free(entry).is_err() {
                 return Ok(());
             }
-            let c = data.shared.send(&RemoveKey { entry_index: entry }, IF_ID)?;
+            let c = match data.shared.send(&RemoveKey { entry_index: entry }, IF_ID) {
+                // The link is down: the chip boots again before it runs, without its keys
+                // (a restart, a system sleep, which removes the keys while the BH is parked).
+                Err(e) if e == ENETDOWN => return Ok(()),
+                r => r?,
+            };
             check("remove key", c.decode::<RemoveKeyConfirm>()?.status)
         }
     }

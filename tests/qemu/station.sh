@@ -9,9 +9,10 @@
 # and SDIO counters covering the bytes; disconnect and reconnect; the AP vanishing (BSS lost)
 # and returning; a wrong passphrase; WPA3-SAE with PMF required; 5 GHz on channel 36; every
 # frame sent with a rate policy the driver uploaded; `iw`'s TX power and retry limits reach the
-# chip. Then the module is unloaded: no splat (scripts/check-log.sh), no leak of ours
+# chip; power save. Then the module is unloaded: no splat (scripts/check-log.sh), no leak of ours
 # (kmemleak), no protocol violation counted by the model. (Unloading under traffic is a row of
-# the fault matrix, tests/qemu/faults.sh.)
+# the fault matrix, tests/qemu/faults.sh; a system suspend while associated is
+# tests/qemu/suspend.sh.)
 #
 #   K=$(scripts/kernel.sh x86_64)
 #   make KDIR=$K BES2600_TEST_MODULES=y modules

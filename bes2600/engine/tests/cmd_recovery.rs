@@ -290,3 +290,121 @@ fn a_failing_restart_backs_off_and_retries() {
     assert!(h.round_trip(&ReadMib { mib_id: 0 }, 0).is_ok());
     assert_eq!(h.bus.violations(), 0);
 }
+
+#[test]
+fn suspend_stops_traffic_and_resume_boots_afresh() {
+    let mut r = Recovery::new(policy(), 0);
+    r.on_input(Input::BootOk, 10);
+    assert_eq!(
+        list(r.on_input(Input::Suspend, 20)),
+        vec![Action::StopTraffic]
+    );
+    assert_eq!(r.state(), State::Suspended);
+    // Nothing runs while the chip has no power: no deadline, failures and restarts ignored.
+    assert_eq!(r.next_deadline(), None);
+    assert!(r.poll(1_000_000).is_empty());
+    assert!(r.on_input(Input::CommandTimeout, 30).is_empty());
+    assert!(r.on_input(Input::Restart, 40).is_empty());
+    assert!(r.on_input(Input::Suspend, 50).is_empty());
+    assert_eq!(r.state(), State::Suspended);
+    assert_eq!(
+        list(r.on_input(Input::Resume, 100)),
+        vec![Action::ResetChip, Action::DownloadFirmware]
+    );
+    assert_eq!(r.state(), State::Resuming { deadline_us: 1_100 });
+    assert_eq!(r.next_deadline(), Some(1_100));
+    // What the upper layer set up (before the sleep, or during its own resume while the chip
+    // still booted) is replayed.
+    assert_eq!(
+        list(r.on_input(Input::BootOk, 200)),
+        vec![Action::RestoreConfig, Action::NotifyUp]
+    );
+    assert_eq!(r.restarts(), 0, "a resume is not a restart");
+    assert_eq!(r.last_failure(), None);
+}
+
+#[test]
+fn a_resume_boot_that_takes_too_long_fails() {
+    let mut r = Recovery::new(policy(), 0);
+    r.on_input(Input::BootOk, 0);
+    r.on_input(Input::Suspend, 10);
+    r.on_input(Input::Resume, 100);
+    assert!(r.poll(1_099).is_empty());
+    assert!(r.poll(1_100).is_empty(), "a failed boot backs off first");
+    assert!(matches!(r.state(), State::Backoff { attempt: 1, .. }));
+    assert_eq!(r.last_failure(), Some(Input::BootFailed));
+}
+
+#[test]
+fn a_resume_without_a_suspend_changes_nothing() {
+    let mut r = Recovery::new(policy(), 0);
+    r.on_input(Input::BootOk, 10);
+    assert!(r.on_input(Input::Resume, 20).is_empty());
+    assert_eq!(r.state(), State::Running { since_us: 10 });
+}
+
+#[test]
+fn suspend_abandons_a_pending_restart_and_resume_forgives_the_budget() {
+    let mut r = Recovery::new(policy(), 0);
+    r.on_input(Input::BootOk, 0);
+    r.on_input(Input::Exception, 10);
+    assert!(matches!(r.state(), State::Backoff { .. }));
+    // Suspended during the backoff: no restart starts while the system sleeps.
+    assert_eq!(
+        list(r.on_input(Input::Suspend, 20)),
+        vec![Action::StopTraffic]
+    );
+    assert!(r.poll(100_000).is_empty());
+    r.on_input(Input::Resume, 100_000);
+    assert_eq!(r.attempts(), 0);
+    // A boot after resume that fails goes through the usual restarts, which do replay.
+    assert!(r.on_input(Input::BootFailed, 100_010).is_empty());
+    assert_eq!(
+        list(r.poll(100_110)),
+        vec![Action::ResetChip, Action::DownloadFirmware]
+    );
+    assert_eq!(
+        list(r.on_input(Input::BootOk, 100_200)),
+        vec![Action::RestoreConfig, Action::NotifyUp]
+    );
+}
+
+#[test]
+fn resume_revives_a_dead_chip() {
+    let mut r = Recovery::new(policy(), 0);
+    for t in 0..4 {
+        r.on_input(Input::BootFailed, t);
+        r.poll(t + 10_000);
+    }
+    r.on_input(Input::BootFailed, 50_000);
+    assert!(r.is_dead(), "{:?}", r.state());
+    r.on_input(Input::Suspend, 60_000);
+    assert_eq!(
+        list(r.on_input(Input::Resume, 70_000)),
+        vec![Action::ResetChip, Action::DownloadFirmware]
+    );
+    assert_eq!(
+        list(r.on_input(Input::BootOk, 70_100)),
+        vec![Action::RestoreConfig, Action::NotifyUp]
+    );
+    assert!(r.is_running());
+}
+
+#[test]
+fn suspend_and_resume_end_to_end() {
+    let mut h = Harness::up(8);
+    assert!(h.round_trip(&ReadMib { mib_id: 0 }, 0).is_ok());
+    let a = h.recovery.on_input(Input::Suspend, h.now());
+    h.act(a);
+    // The host powers the card off: the chip forgets its firmware.
+    h.bus.card_reset();
+    h.advance(5_000);
+    assert_eq!(h.recovery.state(), State::Suspended);
+    let a = h.recovery.on_input(Input::Resume, h.now());
+    h.act(a);
+    assert!(h.recovery.is_running(), "{:?}", h.recovery.state());
+    assert!(h.round_trip(&ReadMib { mib_id: 0 }, 0).is_ok());
+    assert_eq!(h.restores, 1);
+    assert_eq!(h.recovery.restarts(), 0);
+    assert_eq!(h.bus.violations(), 0);
+}
