@@ -94,7 +94,7 @@ death = float(meta.get("death", "5"))
 COUNTERS = ["state", "boots", "restarts", "card_resets", "last_error", "interrupts",
             "rx_frames", "tx_frames", "bus_errors", "rejected", "errors.violations",
             "data_rx_delivered", "data_rx_failed", "data_rx_violations", "data_tx_dropped",
-            "confirm_latency_max_us", "bss_lost", "ps_errors"]
+            "confirm_latency_max_us", "bss_lost", "ps_errors", "suspends", "resumes"]
 # The first line of each kind of kernel splat (not the lines of its trace).
 WARN = re.compile(r"WARNING:|BUG:|kernel BUG at|Oops|general protection fault|KASAN:|UBSAN:")
 

@@ -135,7 +135,8 @@ if command -v iperf3 >/dev/null; then
 	l=$t/loopback
 	mkdir -p "$l"
 	printf 'runs=1\nseconds=3\nrate=32M\ndeath=5\nreload=no\n' >"$l/meta"
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
+	# The server may take seconds to listen on a loaded machine (seen under a running qemu).
+	for _ in $(seq 40); do
 		if iperf3 -c 127.0.0.1 -p "$port" -R -b 32M -t 3 -i 1 -J >"$l/run1.json" 2>/dev/null; then break; fi
 		sleep 0.5
 	done
