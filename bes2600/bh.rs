@@ -250,16 +250,45 @@ pub(crate) struct Shared {
     /// Signalled when `sleep` changes.
     #[pin]
     sleep_changed: CondVar,
+    /// Whether `sleep` holds the BH (a copy the BH reads between passes without the lock).
+    sleep_held: Atomic<u32>,
+    /// The BH will have mac80211 replay its configuration and has not seen `start` yet:
+    /// `hw_scan` is refused meanwhile (mac80211 warns about a scan running when its restart
+    /// work begins).
+    replay_pending: Atomic<u32>,
+    /// mac80211 has an interface up (between `add_interface` and `remove_interface` or
+    /// `stop`).
+    interface_up: Atomic<u32>,
 }
 
 /// Where a system sleep stands, between the PM callbacks and the BH.
 #[derive(Default)]
 struct SleepSignal {
-    /// The PM core suspends the function: the BH is to stop using the bus and stay off it
-    /// until the flag is cleared at resume.
-    requested: bool,
-    /// The BH is off the bus (its answer to `requested`).
+    /// System sleeps whose PM notifier bracket is open ([`SleepHold::Transition`]); more than
+    /// one when a sleep nests in another (a suspend inside a hibernation session).
+    transitions: u32,
+    /// The function's own suspend callback holds the BH ([`SleepHold::Device`]), until its
+    /// resume callback. Without a notifier bracket around it (a kexec jump, Xen) this is
+    /// the only hold.
+    device: bool,
+    /// The BH is off the bus (its answer to a hold).
     parked: bool,
+}
+
+impl SleepSignal {
+    /// Whether anything holds the BH off the bus.
+    fn held(&self) -> bool {
+        self.transitions > 0 || self.device
+    }
+}
+
+/// Who holds the BH off the bus for a system sleep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SleepHold {
+    /// The PM notifier, from before any task is frozen to after every task runs again.
+    Transition,
+    /// The function's suspend callback, until its resume callback.
+    Device,
 }
 
 /// Frames the inbox holds at most; it never allocates in mac80211's `tx` (the BH's queues
@@ -309,6 +338,9 @@ impl Shared {
             scan_changed <- new_condvar!("bes2600::bh::Shared::scan_changed"),
             sleep <- new_mutex!(SleepSignal::default(), "bes2600::bh::Shared::sleep"),
             sleep_changed <- new_condvar!("bes2600::bh::Shared::sleep_changed"),
+            sleep_held: Atomic::new(0),
+            replay_pending: Atomic::new(0),
+            interface_up: Atomic::new(0),
         }? Error)
     }
 
@@ -494,14 +526,19 @@ impl Shared {
         self.waker.wake();
     }
 
-    /// PM: asks the BH to get off the bus before the card loses power, and waits at most
-    /// `timeout` until it has. The BH answers between two passes, or after a boot in progress
-    /// (bounded by the boot's own timeouts). Fails with `EBUSY` if it did not answer in time
-    /// and `EINTR` on a signal; the request is then withdrawn and the system sleep aborted.
-    pub(crate) fn suspend(&self, timeout: Delta) -> Result {
+    /// PM: `hold` asks the BH to get off the bus before the card loses power, and waits at
+    /// most `timeout` until it has (at once if it already is). The BH answers between two
+    /// passes, or after a boot in progress (bounded by the boot's own timeouts). Fails with
+    /// `EBUSY` if it did not answer in time and `EINTR` on a signal; the hold is then
+    /// withdrawn and the system sleep aborted.
+    pub(crate) fn suspend(&self, hold: SleepHold, timeout: Delta) -> Result {
         let start = Instant::<Monotonic>::now();
         let mut g = self.sleep.lock();
-        g.requested = true;
+        match hold {
+            SleepHold::Transition => g.transitions = g.transitions.saturating_add(1),
+            SleepHold::Device => g.device = true,
+        }
+        self.sleep_held.store(1, Relaxed);
         self.waker.wake();
         while !g.parked {
             let waited = start.elapsed();
@@ -522,32 +559,65 @@ impl Shared {
                 if g.parked {
                     break;
                 }
-                g.requested = false;
                 drop(g);
-                self.waker.wake();
+                self.resume(hold);
                 return Err(e);
             }
         }
         Ok(())
     }
 
-    /// PM: the card has power again. The BH boots the chip without the caller waiting for
-    /// it: mac80211 resumes meanwhile, and whatever it configures while the link is still
-    /// down is replayed once the link is up ([`wsm::Channel::defer_if_returning`]).
-    pub(crate) fn resume(&self) {
-        self.sleep.lock().requested = false;
+    /// PM: `hold` lets go of the BH. Once nothing holds it, it boots the chip again, without
+    /// the caller waiting for it: whatever mac80211 configured while the link was down is
+    /// replayed once the link is up ([`wsm::Channel::defer_if_returning`]).
+    pub(crate) fn resume(&self, hold: SleepHold) {
+        let mut g = self.sleep.lock();
+        match hold {
+            SleepHold::Transition => g.transitions = g.transitions.saturating_sub(1),
+            SleepHold::Device => g.device = false,
+        }
+        self.sleep_held.store(u32::from(g.held()), Relaxed);
+        drop(g);
         self.waker.wake();
     }
 
-    /// BH: whether a system sleep asks it to stay off the bus.
-    fn suspend_requested(&self) -> bool {
-        self.sleep.lock().requested
+    /// BH: whether a system sleep holds it off the bus.
+    fn sleep_held(&self) -> bool {
+        self.sleep_held.load(Relaxed) != 0
     }
 
-    /// BH: it is off the bus (`true`) or back on it (`false`).
-    fn set_parked(&self, parked: bool) {
-        self.sleep.lock().parked = parked;
+    /// BH: it is off the bus.
+    fn park(&self) {
+        self.sleep.lock().parked = true;
         self.sleep_changed.notify_all();
+    }
+
+    /// BH: back on the bus if nothing holds it any more. One critical section, so a hold that
+    /// comes meanwhile waits for the next park instead of taking this one for its answer.
+    fn unpark_if_released(&self) -> bool {
+        let mut g = self.sleep.lock();
+        if g.held() {
+            return false;
+        }
+        g.parked = false;
+        drop(g);
+        self.sleep_changed.notify_all();
+        true
+    }
+
+    /// mac80211's ops: an interface is up (`true`) or none is (`false`).
+    pub(crate) fn set_interface_up(&self, up: bool) {
+        self.interface_up.store(u32::from(up), Relaxed);
+    }
+
+    /// mac80211's `start`: the replay the BH asked for has begun.
+    pub(crate) fn replay_started(&self) {
+        self.replay_pending.store(0, Relaxed);
+    }
+
+    /// Whether a replay the BH asked for has not begun yet (`hw_scan` refuses to start).
+    pub(crate) fn replay_pending(&self) -> bool {
+        self.replay_pending.load(Relaxed) != 0
     }
 
     /// Wakes the BH thread.
@@ -801,7 +871,7 @@ impl BhThread {
     /// Checked between turns of the loop, so no transfer or boot is cut in half: every wait
     /// of a turn ends on the wake-up that comes with the request.
     fn sleep_if_asked(&mut self, ctx: &Context<'_>) {
-        if !self.shared.suspend_requested() {
+        if !self.shared.sleep_held() {
             return;
         }
         let actions = self.recovery.on_input(Input::Suspend, self.clock.now_us());
@@ -809,13 +879,12 @@ impl BhThread {
         self.publish_state();
         self.shared.with_stats_mut(|s| s.suspends += 1);
         dev_info!(self.dev, "suspended: the chip loses power until resume\n");
-        self.shared.set_parked(true);
-        while self.shared.suspend_requested() {
+        self.shared.park();
+        while !self.shared.unpark_if_released() {
             if ctx.wait() == WaitResult::Stop {
                 return;
             }
         }
-        self.shared.set_parked(false);
         // Frames mac80211 handed over while the BH was parked (its suspend deauthenticates)
         // belong to a connection the power cycle ended, and may name keys the chip lost.
         self.drop_inbox();
@@ -903,7 +972,8 @@ impl BhThread {
                 return;
             }
             moved |= r.counters.rx_batches > 0 || r.counters.tx_batches > 0;
-            if !r.more || ctx.should_stop() {
+            // A system sleep does not wait for the traffic to end.
+            if !r.more || ctx.should_stop() || self.shared.sleep_held() {
                 break;
             }
         }
@@ -1197,13 +1267,25 @@ impl BhThread {
                 dev_warn!(self.dev, "a scan did not end before the restart\n");
             }
         }
+        // The firmware lost the interface, the join and the keys: mac80211 reconfigures them
+        // through the ops. Nothing to replay without an interface (the chip came back while
+        // WiFi was off) unless an op was deferred. The flag that holds scans off until the
+        // replay starts is set before the link is up, so that none starts in between.
+        let restore = core::mem::take(&mut self.restore_pending)
+            && self.shared.interface_up.load(Relaxed) != 0;
+        self.shared.replay_pending.store(
+            u32::from(restore || self.shared.wsm.has_deferred()),
+            Relaxed,
+        );
         let deferred = self.shared.wsm.set_up();
-        if core::mem::take(&mut self.restore_pending) || deferred {
-            // The firmware lost the interface, the join and the keys: mac80211 reconfigures
-            // them through the ops (it only queues that work here).
-            if let Some(hw) = self.shared.hw().as_deref().and_then(HwHandle::access) {
-                hw.restart_hw();
+        if restore || deferred {
+            match self.shared.hw().as_deref().and_then(HwHandle::access) {
+                // mac80211 only queues its restart work here.
+                Some(hw) => hw.restart_hw(),
+                None => self.shared.replay_started(),
             }
+        } else {
+            self.shared.replay_started();
         }
         let now = self.clock.now_us();
         if let Some(t) = self.resumed_at_us.take() {

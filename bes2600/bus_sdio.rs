@@ -47,6 +47,7 @@ use crate::bh::{
     },
     FirmwareFiles,
     Shared, //
+    SleepHold,
 };
 use crate::debugfs::Debugfs;
 use crate::kernel_ext::{
@@ -87,9 +88,11 @@ crate::sdio_device_table!(
 /// The SDIO driver of the BES2600.
 pub(crate) struct Bes2600Sdio;
 
-/// How long a system suspend waits for the BH to get off the bus: a boot in progress ends
-/// first, and a boot is bounded by its 10 s startup timeout.
-const SUSPEND_WAIT: Delta = Delta::from_secs(15);
+/// How long a system suspend waits for the BH to get off the bus. A boot in progress ends
+/// first, which in the worst case (the calibration's wait for the DPD data, the activation
+/// doorbells, the 10 s for the startup indication, the configuration) takes over 30 s; the
+/// BH answers within a pass otherwise.
+const SUSPEND_WAIT: Delta = Delta::from_secs(45);
 
 /// What runs while the function is bound; stopped at unbind.
 struct Running {
@@ -192,22 +195,31 @@ impl sdio::Driver for Bes2600Sdio {
         func: &'bound sdio::Function<Core<'_>>,
         this: Pin<&Self::Data<'bound>>,
     ) -> Result {
-        this.shared.suspend(SUSPEND_WAIT).inspect_err(|e| {
-            dev_err!(
-                func.as_ref(),
-                "the BH did not stop for the suspend ({:?}); suspend aborted\n",
-                e
-            );
-        })
+        this.shared
+            .suspend(SleepHold::Device, SUSPEND_WAIT)
+            .inspect_err(|e| {
+                dev_err!(
+                    func.as_ref(),
+                    "the BH did not stop for the suspend ({:?}); suspend aborted\n",
+                    e
+                );
+            })
     }
 
     /// The chip lost its power and with it the firmware. The BH boots it again once the
     /// system runs ([`SleepListener::sleep_finished`]), not here: user space is still frozen,
-    /// and with it the emulated chip of the test bench.
+    /// and with it the emulated chip of the test bench. Here the function is enabled again,
+    /// as at probe, so that the interrupt handler can read its register as soon as the
+    /// interrupt is claimed again (the boot ROM may raise it); and the suspend callback's own
+    /// hold is let go, which alone kept the BH parked in a sleep without a notifier bracket
+    /// (a kexec jump, Xen).
     fn resume<'bound>(
-        _func: &'bound sdio::Function<Core<'_>>,
-        _this: Pin<&Self::Data<'bound>>,
+        func: &'bound sdio::Function<Core<'_>>,
+        this: Pin<&Self::Data<'bound>>,
     ) -> Result {
+        // A failure is logged; the BH's boot resets the card and enables the function anyway.
+        let _ = claim_function(func);
+        this.shared.resume(SleepHold::Device);
         Ok(())
     }
 
@@ -229,16 +241,12 @@ impl sdio::Driver for Bes2600Sdio {
 /// mind, but the test bench's chip is a user-space process.
 impl SleepListener for Shared {
     fn sleep_prepare(&self) -> Result {
-        self.suspend(SUSPEND_WAIT).inspect_err(|e| {
-            pr_err!(
-                "the BH did not stop for the system sleep ({:?})\n",
-                e
-            )
-        })
+        self.suspend(SleepHold::Transition, SUSPEND_WAIT)
+            .inspect_err(|e| pr_err!("the BH did not stop for the system sleep ({:?})\n", e))
     }
 
     fn sleep_finished(&self) {
-        self.resume();
+        self.resume(SleepHold::Transition);
     }
 }
 

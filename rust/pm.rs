@@ -51,12 +51,14 @@ impl SleepPhase {
 
 /// What a [`SleepNotifier`] tells.
 pub trait SleepListener: Send + Sync {
-    /// A system sleep starts. An error aborts it; [`sleep_finished`](Self::sleep_finished)
-    /// follows either way.
+    /// A system sleep starts. An error aborts it, and then no
+    /// [`sleep_finished`](Self::sleep_finished) follows for this listener (the chain tells only
+    /// the listeners before it): whatever this call set up must be undone before it returns
+    /// the error.
     fn sleep_prepare(&self) -> Result;
 
-    /// The system sleep has finished, or was aborted after [`sleep_prepare`]
-    /// (Self::sleep_prepare).
+    /// The system sleep has finished, or was aborted after a successful
+    /// [`sleep_prepare`](Self::sleep_prepare).
     fn sleep_finished(&self);
 }
 
@@ -111,11 +113,14 @@ impl<T: SleepListener> SleepNotifier<T> {
         action: c_ulong,
         _data: *mut c_void,
     ) -> c_int {
+        let this: *const Self = kernel::container_of!(nb.cast::<Opaque<_>>(), Self, nb);
         // SAFETY: `nb` is the `nb` field of a `SleepNotifier<T>` (`Opaque` is transparent),
         // which stays valid while it is registered, and the chain calls registered blocks only.
-        let this = unsafe { &*kernel::container_of!(nb.cast::<Opaque<_>>(), Self, nb) };
+        // `listener` is initialised before `nb` is registered (field order in `register`), so
+        // even a call that comes while `register` still runs finds it; only that field is read.
+        let listener = unsafe { &*core::ptr::addr_of!((*this).listener) };
         match SleepPhase::from_action(action) {
-            Some(SleepPhase::Prepare) => match this.listener.sleep_prepare() {
+            Some(SleepPhase::Prepare) => match listener.sleep_prepare() {
                 Ok(()) => bindings::NOTIFY_DONE as c_int,
                 // `notifier_from_errno()`, a static inline.
                 Err(e) => {
@@ -123,7 +128,7 @@ impl<T: SleepListener> SleepNotifier<T> {
                 }
             },
             Some(SleepPhase::Finished) => {
-                this.listener.sleep_finished();
+                listener.sleep_finished();
                 bindings::NOTIFY_DONE as c_int
             }
             None => bindings::NOTIFY_DONE as c_int,

@@ -187,7 +187,7 @@ pub trait Driver {
     /// card powered, so the card is powered off after this returns and the driver finds it
     /// freshly initialised at [`resume`](Driver::resume). A function interrupt claimed by the
     /// abstraction is released after a successful suspend (the core requires that of a card
-    /// that loses power) and claimed again before resume. An error aborts the system sleep.
+    /// that loses power) and claimed again after resume. An error aborts the system sleep.
     fn suspend<'bound>(
         func: &'bound Function<device::Core<'_>>,
         this: Pin<&Self::Data<'bound>>,
@@ -198,7 +198,8 @@ pub trait Driver {
 
     /// The system resumed: the card has power again and was initialised again by the MMC
     /// core (every function disabled, block sizes at their defaults). Called before the
-    /// devices below the function resume. See [`suspend`](Driver::suspend).
+    /// devices below the function resume, and, as [`probe`](Driver::probe), before the
+    /// abstraction claims the function's interrupt again. See [`suspend`](Driver::suspend).
     fn resume<'bound>(
         func: &'bound Function<device::Core<'_>>,
         this: Pin<&Self::Data<'bound>>,
@@ -310,8 +311,10 @@ impl<T: Driver + 'static> Adapter<T> {
         // held for the duration of the callback, as for probe and remove.
         let func =
             unsafe { &*core::ptr::from_ref(func).cast::<Function<device::CoreInternal<'_>>>() };
-        // SAFETY: The PM core calls a driver's callbacks only while the device is bound to it
-        // (`dev->driver` is `T`'s) and with the device lock held, which probe also holds: the
+        // SAFETY: The callbacks are reached through the SDIO bus's `pm_generic_*` callbacks,
+        // which call the driver's only while the device is bound to it (`dev->driver` is
+        // `T`'s), from the PM core's `device_suspend()`/`device_resume()` with the device lock
+        // held, which probe also holds: the
         // probe completed and stored a `Pin<KBox<T::Data>>`, which stays until unbind (which
         // needs the same lock).
         let data = unsafe { func.as_ref().drvdata_borrow::<T::Data<'_>>() };
@@ -343,27 +346,25 @@ impl<T: Driver + 'static> Adapter<T> {
         // SAFETY: As required of this function.
         let (func, data) = unsafe { Self::pm_function(dev) };
         from_result(|| {
-            let irq = match Self::IRQ_HANDLER {
-                Some(handler) => {
-                    let host = func.claim_host();
-                    // SAFETY: The function is valid and its host is claimed. `handler` is
-                    // `irq_callback`, which reads the private data as `T::Data`: the data is
-                    // stored until after `remove_callback` released the interrupt, and the
-                    // suspend callback released the previous claim.
-                    to_result(unsafe { bindings::sdio_claim_irq(host.raw(), Some(handler)) })
-                }
-                None => Ok(()),
-            };
-            if let Err(e) = irq {
-                dev_err!(
-                    func.as_ref(),
-                    "claiming the interrupt at resume failed: {:?}\n",
-                    e
-                );
-            }
-            // The driver resumes either way; without the interrupt it is left to its polling.
+            // As at probe: the driver sets the re-initialised function up (enables it) before
+            // its interrupt can run, whose handler may read the function's registers.
             T::resume(func, data)?;
-            irq.map(|()| 0)
+            if let Some(handler) = Self::IRQ_HANDLER {
+                let host = func.claim_host();
+                // SAFETY: The function is valid and its host is claimed. `handler` is
+                // `irq_callback`, which reads the private data as `T::Data`: the data is
+                // stored until after `remove_callback` released the interrupt, and the
+                // suspend callback released the previous claim.
+                to_result(unsafe { bindings::sdio_claim_irq(host.raw(), Some(handler)) })
+                    .inspect_err(|e| {
+                        dev_err!(
+                            func.as_ref(),
+                            "claiming the interrupt at resume failed: {:?}\n",
+                            e
+                        )
+                    })?;
+            }
+            Ok(0)
         })
     }
 

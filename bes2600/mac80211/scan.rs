@@ -283,7 +283,9 @@ pub(super) fn start(hw: &Hw<Bes2600Ops>, vif: &Vif, req: &ScanRequest) -> Result
     if data.shared.is_gone() {
         return Err(ENODEV);
     }
-    if slot.is_some() {
+    // mac80211 is about to replay the configuration (restart work queued): its restart warns
+    // about a scan running then, so the caller tries again once the replay has begun.
+    if slot.is_some() || data.shared.replay_pending() {
         return Err(EBUSY);
     }
     // The scan keeps the chip awake from here to `scan_end`, which the thread reaches on

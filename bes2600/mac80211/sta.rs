@@ -125,6 +125,9 @@ fn check(what: &str, status: Status) -> Result {
 
 /// `ifup`: the firmware already runs (the BH booted it at probe); start from a clean station.
 pub(super) fn start(data: &HwData) -> Result {
+    // A replay the BH asked for begins with `start`: scans are accepted again.
+    data.shared.replay_started();
+    data.shared.set_interface_up(false);
     let mut st = data.sta.lock();
     *st = StaState::new();
     publish(data, &st);
@@ -138,6 +141,7 @@ pub(super) fn stop(data: &HwData) {
         pr_warn!("a scan did not end before stop\n");
     }
     data.shared.flush_tx(true);
+    data.shared.set_interface_up(false);
     let mut st = data.sta.lock();
     st.vif = None;
     publish(data, &st);
@@ -153,6 +157,7 @@ pub(super) fn add_interface(data: &HwData, vif: &Vif) -> Result {
         return Err(EBUSY);
     }
     st.vif = Some(vif.addr());
+    data.shared.set_interface_up(true);
     st.edca = default_edca();
     let edca = SetEdcaParams { ac: st.edca };
     // While the chip boots after a resume (or restarts), the interface is accepted and the
@@ -173,6 +178,7 @@ pub(super) fn remove_interface(data: &HwData, _vif: &Vif) {
         let _ = unjoin(data, &mut st);
     }
     st.vif = None;
+    data.shared.set_interface_up(false);
     publish(data, &st);
 }
 
@@ -230,8 +236,12 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
             if st.joined.is_some() {
                 let _ = unjoin(data, &mut st);
             }
-            if let Err(e) = join(data, &mut st, vif, bssid) {
-                pr_warn!("join {:?}: {:?}\n", bssid, e);
+            match join(data, &mut st, vif, bssid) {
+                // The link is down and returning (a resume, a restart): mac80211 replays the
+                // join once it is up.
+                Err(e) if e == ENETDOWN => {}
+                Err(e) => pr_warn!("join {:?}: {:?}\n", bssid, e),
+                Ok(()) => {}
             }
         }
     }
