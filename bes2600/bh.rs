@@ -291,6 +291,23 @@ pub(crate) enum SleepHold {
     Device,
 }
 
+/// Sleeps on `cv` (releasing `g` meanwhile) until it is signalled, a signal comes or
+/// `timeout` since `start` has passed; `None`, without sleeping, once it has.
+fn wait_until<T>(
+    cv: &CondVar,
+    g: &mut MutexGuard<'_, T>,
+    start: Instant<Monotonic>,
+    timeout: Delta,
+) -> Option<CondVarTimeoutResult> {
+    let waited = start.elapsed();
+    if waited.as_nanos() >= timeout.as_nanos() {
+        return None;
+    }
+    let left = timeout - waited;
+    let jiffies = msecs_to_jiffies(u32::try_from(left.as_millis()).unwrap_or(u32::MAX));
+    Some(cv.wait_interruptible_timeout(g, jiffies))
+}
+
 /// Frames the inbox holds at most; it never allocates in mac80211's `tx` (the BH's queues
 /// hold as many, so mac80211 stops its queues long before).
 const INBOX_FRAMES: usize = 512;
@@ -442,16 +459,7 @@ impl Shared {
         start: Instant<Monotonic>,
         timeout: Delta,
     ) -> bool {
-        let waited = start.elapsed();
-        if waited.as_nanos() >= timeout.as_nanos() {
-            return false;
-        }
-        let left = timeout - waited;
-        let _ = self.scan_changed.wait_interruptible_timeout(
-            g,
-            msecs_to_jiffies(u32::try_from(left.as_millis()).unwrap_or(u32::MAX)),
-        );
-        true
+        wait_until(&self.scan_changed, g, start, timeout).is_some()
     }
 
     /// mac80211's ops: the station starts or stops doing `bit` ([`Activity`]). Wakes the BH,
@@ -541,19 +549,10 @@ impl Shared {
         self.sleep_held.store(1, Relaxed);
         self.waker.wake();
         while !g.parked {
-            let waited = start.elapsed();
-            let err = if waited.as_nanos() >= timeout.as_nanos() {
-                Some(EBUSY)
-            } else {
-                let left = timeout - waited;
-                let jiffies = msecs_to_jiffies(u32::try_from(left.as_millis()).unwrap_or(u32::MAX));
-                match self
-                    .sleep_changed
-                    .wait_interruptible_timeout(&mut g, jiffies)
-                {
-                    CondVarTimeoutResult::Signal { .. } => Some(EINTR),
-                    _ => None,
-                }
+            let err = match wait_until(&self.sleep_changed, &mut g, start, timeout) {
+                None => Some(EBUSY),
+                Some(CondVarTimeoutResult::Signal { .. }) => Some(EINTR),
+                Some(_) => None,
             };
             if let Some(e) = err {
                 if g.parked {

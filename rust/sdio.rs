@@ -295,6 +295,21 @@ impl<T: Driver + 'static> Adapter<T> {
         None
     };
 
+    /// Installs `T`'s interrupt handler on `func`, if it has one (after probe and after
+    /// resume, once the driver has set the function up).
+    ///
+    /// The function must have `T`'s private data stored and no handler installed.
+    fn claim_interrupt(func: &Function<device::CoreInternal<'_>>) -> Result {
+        let Some(handler) = Self::IRQ_HANDLER else {
+            return Ok(());
+        };
+        let host = func.claim_host();
+        // SAFETY: The function is valid and its host is claimed. `handler` is `irq_callback`,
+        // which reads the private data as `T::Data`: the callers (probe and resume) have it
+        // stored, and it stays until after `remove_callback` released the interrupt.
+        to_result(unsafe { bindings::sdio_claim_irq(host.raw(), Some(handler)) })
+    }
+
     /// The function whose embedded device is `dev`, and the private data `T` stored for it.
     ///
     /// # Safety
@@ -314,9 +329,8 @@ impl<T: Driver + 'static> Adapter<T> {
         // SAFETY: The callbacks are reached through the SDIO bus's `pm_generic_*` callbacks,
         // which call the driver's only while the device is bound to it (`dev->driver` is
         // `T`'s), from the PM core's `device_suspend()`/`device_resume()` with the device lock
-        // held, which probe also holds: the
-        // probe completed and stored a `Pin<KBox<T::Data>>`, which stays until unbind (which
-        // needs the same lock).
+        // held, which probe also holds: the probe completed and stored a `Pin<KBox<T::Data>>`,
+        // which stays until unbind (which needs the same lock).
         let data = unsafe { func.as_ref().drvdata_borrow::<T::Data<'_>>() };
         (func, data)
     }
@@ -349,21 +363,14 @@ impl<T: Driver + 'static> Adapter<T> {
             // As at probe: the driver sets the re-initialised function up (enables it) before
             // its interrupt can run, whose handler may read the function's registers.
             T::resume(func, data)?;
-            if let Some(handler) = Self::IRQ_HANDLER {
-                let host = func.claim_host();
-                // SAFETY: The function is valid and its host is claimed. `handler` is
-                // `irq_callback`, which reads the private data as `T::Data`: the data is
-                // stored until after `remove_callback` released the interrupt, and the
-                // suspend callback released the previous claim.
-                to_result(unsafe { bindings::sdio_claim_irq(host.raw(), Some(handler)) })
-                    .inspect_err(|e| {
-                        dev_err!(
-                            func.as_ref(),
-                            "claiming the interrupt at resume failed: {:?}\n",
-                            e
-                        )
-                    })?;
-            }
+            // The suspend callback released the previous claim.
+            Self::claim_interrupt(func).inspect_err(|e| {
+                dev_err!(
+                    func.as_ref(),
+                    "claiming the interrupt at resume failed: {:?}\n",
+                    e
+                )
+            })?;
             Ok(0)
         })
     }
@@ -385,15 +392,9 @@ impl<T: Driver + 'static> Adapter<T> {
 
         from_result(|| {
             func.as_ref().set_drvdata(T::probe(func, info))?;
-            if let Some(handler) = Self::IRQ_HANDLER {
-                let host = func.claim_host();
-                // SAFETY: The function is valid and its host is claimed. `handler` is
-                // `irq_callback`, which reads the private data as `T::Data`: that is what was
-                // just stored, and it stays until after `remove_callback` released the
-                // interrupt. If the claim fails, the probe fails and the driver core drops the
-                // data (`post_unbind_rust`) with no handler installed.
-                to_result(unsafe { bindings::sdio_claim_irq(host.raw(), Some(handler)) })?;
-            }
+            // If the claim fails, the probe fails and the driver core drops the data
+            // (`post_unbind_rust`) with no handler installed.
+            Self::claim_interrupt(func)?;
             Ok(0)
         })
     }

@@ -13,6 +13,8 @@
 //! chip sleep only while nothing of it is going on ([`publish`]; docs/bh.md, "Chip wake and
 //! sleep").
 
+use core::fmt;
+
 use kernel::prelude::*;
 
 use super::HwData;
@@ -123,6 +125,16 @@ fn check(what: &str, status: Status) -> Result {
     }
 }
 
+/// Logs a configuration step that failed, unless it failed because the link is down
+/// (`ENETDOWN`): the chip then boots again before it runs, without what the step would have
+/// changed, and a resume or restart has mac80211 replay its configuration.
+fn warn_unless_down(what: fmt::Arguments<'_>, r: Result) {
+    match r {
+        Err(e) if e != ENETDOWN => pr_warn!("{}: {:?}\n", what, e),
+        _ => {}
+    }
+}
+
 /// `ifup`: the firmware already runs (the BH booted it at probe); start from a clean station.
 pub(super) fn start(data: &HwData) -> Result {
     // A replay the BH asked for begins with `start`: scans are accepted again.
@@ -225,24 +237,14 @@ pub(super) fn bss_info_changed(data: &HwData, vif: &Vif, changed: u64) {
         let bssid = conf.bssid().unwrap_or([0; 6]);
         if bssid == [0; 6] {
             if st.joined.is_some() {
-                match unjoin(data, &mut st) {
-                    // The link is down: the chip boots again before it runs, unjoined.
-                    Err(e) if e == ENETDOWN => {}
-                    Err(e) => pr_warn!("unjoin: {:?}\n", e),
-                    Ok(()) => {}
-                }
+                warn_unless_down(format_args!("unjoin"), unjoin(data, &mut st));
             }
         } else if st.joined.map(|(b, _)| b) != Some(bssid) {
             if st.joined.is_some() {
                 let _ = unjoin(data, &mut st);
             }
-            match join(data, &mut st, vif, bssid) {
-                // The link is down and returning (a resume, a restart): mac80211 replays the
-                // join once it is up.
-                Err(e) if e == ENETDOWN => {}
-                Err(e) => pr_warn!("join {:?}: {:?}\n", bssid, e),
-                Ok(()) => {}
-            }
+            let joined = join(data, &mut st, vif, bssid);
+            warn_unless_down(format_args!("join {:?}", bssid), joined);
         }
     }
     if changed & (bss_changed::TXPOWER | bss_changed::BSSID) != 0 {
@@ -344,11 +346,10 @@ fn apply_power_save(data: &HwData, st: &mut StaState) {
         .shared
         .send(&st.ps_wanted, IF_ID)
         .and_then(|c| check("power save", c.decode::<SetPmConfirm>()?.status));
-    match sent {
-        Ok(()) => st.ps_sent = Some(st.ps_wanted),
-        Err(e) if e == ENETDOWN => {}
-        Err(e) => pr_warn!("power save: {:?}\n", e),
+    if sent.is_ok() {
+        st.ps_sent = Some(st.ps_wanted);
     }
+    warn_unless_down(format_args!("power save"), sent);
 }
 
 /// 0x0013 with one AC changed (mac80211 sets them one at a time).
