@@ -397,7 +397,7 @@ impl Shared {
         self.waker.wake();
     }
 
-    /// mac80211's `flush`: with `drop`, the BH gives every frame it holds back unsent;
+    /// mac80211's `flush`: with `drop`, the BH gives every frame it has not sent yet back;
     /// otherwise waits (at most 2 s, as the vendor does) until the BH holds none.
     pub(crate) fn flush_tx(&self, drop: bool) {
         if drop {
@@ -999,11 +999,13 @@ impl BhThread {
         // The sleep policy (docs/bh.md, "Chip wake and sleep"): the link runs, mac80211 is
         // idle, and the BH holds no frame (the engine adds its own conditions).
         self.sleep_switch.observe(self.bh.power_counts().wakes);
+        let activity = self.shared.activity();
         let sleep_allowed = self.sleep_switch.enabled()
             && self.link_up
-            && self.shared.activity().allows_sleep()
+            && activity.allows_sleep(self.sleep_switch.while_associated())
             && self.tx.held() == 0;
         self.bh.set_sleep_allowed(sleep_allowed);
+        self.bh.set_sleep_tx_hold(activity.tx_hold_us());
         let now_us = self.clock.now_us();
         let host = self.func.claim_host()?;
         let mut bus = SdioBus::new(&host, &mut self.bufs, &self.shared.latch);
@@ -1083,7 +1085,7 @@ impl BhThread {
             }
         }
         if drop_all {
-            self.tx.drain(hw);
+            self.tx.drop_unsent(hw);
         }
     }
 

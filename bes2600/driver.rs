@@ -71,9 +71,10 @@ module_sdio_driver! {
         },
         chip_sleep: u8 {
             default: 1,
-            description: "Let the chip sleep while the interface is idle and not associated \
-                (1, the default) or keep it awake (0); a chip that does not wake on request \
-                turns sleeping off by itself until the module is reloaded",
+            description: "Let the chip sleep while the interface is idle, unassociated or \
+                associated in power save (1, the default), or keep it awake (0); a chip that \
+                does not wake on request turns sleeping off by itself until the module is \
+                reloaded",
         },
     },
 }

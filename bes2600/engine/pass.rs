@@ -566,6 +566,12 @@ impl Bh {
         self.power.set_allowed(allowed);
     }
 
+    /// How long the chip stays awake after a TX batch before it may sleep
+    /// ([`super::power::Activity::tx_hold_us`]).
+    pub fn set_sleep_tx_hold(&mut self, us: u64) {
+        self.power.set_tx_hold(us);
+    }
+
     /// The earliest time a pass has a timeout to check (the shell bounds its wait with it).
     pub fn next_deadline(&self) -> Option<u64> {
         if self.failed.is_some() {
@@ -939,7 +945,7 @@ impl Bh {
         };
         match bus.write_data(cmd) {
             Ok(()) => {
-                self.power.activity(now);
+                self.power.tx_activity(now);
                 r.counters.tx_batches += 1;
                 r.counters.tx_frames = r
                     .counters

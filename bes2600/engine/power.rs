@@ -57,6 +57,11 @@ use crate::protocol::{
 /// Time without traffic before the chip may sleep: the vendor's power-down delay after the
 /// last busy event (docs/chip-protocol.md, "Wake line and sleep").
 pub const IDLE_US: u64 = 50_000;
+/// Time after the last TX batch before an associated station's chip may sleep: the vendor's
+/// busy time after a transmission (docs/chip-protocol.md, "Wake line and sleep"). A
+/// conversation (a TCP flow, a ping every second) keeps the chip awake instead of paying a
+/// wake for each frame the host sends; the AP's frames alone (beacons, broadcasts) do not.
+pub const ASSOCIATED_TX_HOLD_US: u64 = 1_500_000;
 /// Time between a doorbell and the read of the status register, and between two reads
 /// (docs/chip-protocol.md, "Subsystem handshake": 2 ms for the MCU).
 pub const POLL_US: u64 = 2_000;
@@ -141,6 +146,10 @@ impl Activity {
     pub const SCANNING: u32 = 1 << 2;
     /// A remain-on-channel runs (not offered to mac80211 yet; kept for the policy).
     pub const REMAIN_ON_CHANNEL: u32 = 1 << 3;
+    /// The association runs 802.11 power save: the chip confirmed a 0x0010 set PM with a doze
+    /// mode, so its radio dozes between beacons and wakes for the AP's TIM by itself, and the
+    /// AP buffers for it.
+    pub const POWER_SAVE: u32 = 1 << 4;
 
     /// Nothing going on: no interface, or interfaces up but idle.
     pub const IDLE: Activity = Activity(0);
@@ -154,12 +163,32 @@ impl Activity {
         }
     }
 
-    /// Whether the chip may sleep: nothing joined, associated, scanning or on another channel.
-    /// An associated station keeps the chip awake: its radio dozes in 802.11 power save, but
-    /// the vendor's low-power state for the processor while associated (listen interval, ARP
-    /// and broadcast filters) is not done yet.
-    pub const fn allows_sleep(self) -> bool {
-        self.0 & (Self::JOINED | Self::ASSOCIATED | Self::SCANNING | Self::REMAIN_ON_CHANNEL) == 0
+    /// Whether the chip may sleep: not while it scans or is on another channel, nor while a
+    /// join, authentication or association is in progress. An idle station (no interface, or
+    /// one up and not joined) may; so may an associated one in 802.11 power save, when
+    /// `while_associated` (the shell's [`SleepSwitch::while_associated`]): the radio then
+    /// dozes between beacons without the processor, which is woken for the host's next
+    /// frame and delivers what it receives by itself (the vendor's low-power state while
+    /// associated, docs/bh.md, "Chip wake and sleep").
+    pub const fn allows_sleep(self, while_associated: bool) -> bool {
+        if self.0 & (Self::SCANNING | Self::REMAIN_ON_CHANNEL) != 0 {
+            return false;
+        }
+        if self.0 & (Self::JOINED | Self::ASSOCIATED) == 0 {
+            return true;
+        }
+        let dozing = Self::ASSOCIATED | Self::POWER_SAVE;
+        while_associated && self.0 & dozing == dozing
+    }
+
+    /// How long after its last TX batch the chip stays awake ([`Power::set_tx_hold`]):
+    /// [`ASSOCIATED_TX_HOLD_US`] while associated, nothing beyond [`IDLE_US`] otherwise.
+    pub const fn tx_hold_us(self) -> u64 {
+        if self.0 & Self::ASSOCIATED != 0 {
+            ASSOCIATED_TX_HOLD_US
+        } else {
+            0
+        }
     }
 }
 
@@ -265,6 +294,15 @@ impl SleepSwitch {
         self.enabled
     }
 
+    /// Whether the chip may also sleep while associated: only once it has woken on request
+    /// since the module loaded. A chip whose MCU does not answer the doorbell is then found
+    /// out while it idles unassociated, where a failed wake and its restart cost no
+    /// connection; the station's first idle moment before it associates (or after the
+    /// association ends) proves it.
+    pub const fn while_associated(&self) -> bool {
+        self.enabled && self.wakes_seen > 0
+    }
+
     /// The engine's completed wakes after a pass ([`PowerCounts::wakes`]): a wake that
     /// completed since the last call ends a run of failures.
     pub fn observe(&mut self, wakes: u32) {
@@ -297,6 +335,10 @@ pub struct Power {
     allowed: bool,
     /// Last traffic (RX or TX batch), or the last time the chip was not idle.
     active_at_us: u64,
+    /// Last TX batch.
+    tx_at_us: u64,
+    /// Time after the last TX batch before the chip may sleep (besides [`IDLE_US`]).
+    tx_hold_us: u64,
     /// Counters since probe.
     counts: PowerCounts,
 }
@@ -315,6 +357,8 @@ impl Power {
             phase: Phase::Awake,
             allowed: false,
             active_at_us: 0,
+            tx_at_us: 0,
+            tx_hold_us: 0,
             counts: PowerCounts {
                 sleeps: 0,
                 wakes: 0,
@@ -330,6 +374,7 @@ impl Power {
     pub fn reset(&mut self) {
         self.phase = Phase::Awake;
         self.active_at_us = 0;
+        self.tx_at_us = 0;
     }
 
     /// The state.
@@ -363,9 +408,32 @@ impl Power {
         matches!(self.phase, Phase::Awake)
     }
 
+    /// How long the chip stays awake after a TX batch, on top of [`IDLE_US`] after any
+    /// traffic ([`Activity::tx_hold_us`]).
+    pub fn set_tx_hold(&mut self, us: u64) {
+        self.tx_hold_us = us;
+    }
+
     /// Traffic at `now_us`: the idle time starts again.
     pub fn activity(&mut self, now_us: u64) {
         self.active_at_us = now_us;
+    }
+
+    /// A TX batch at `now_us`: the idle time and the TX hold start again.
+    pub fn tx_activity(&mut self, now_us: u64) {
+        self.active_at_us = now_us;
+        self.tx_at_us = now_us;
+    }
+
+    /// When the chip, idle since, may start to sleep.
+    const fn sleep_at(&self) -> u64 {
+        let idle_end = self.active_at_us.saturating_add(IDLE_US);
+        let tx_end = self.tx_at_us.saturating_add(self.tx_hold_us);
+        if idle_end > tx_end {
+            idle_end
+        } else {
+            tx_end
+        }
     }
 
     /// The MIB 0x1006 value the engine must send as its own command now, if any.
@@ -417,7 +485,7 @@ impl Power {
     /// idle time, the next status read, or at once for a confirmed MIB write.
     pub const fn deadline(&self) -> Option<u64> {
         match self.phase {
-            Phase::Awake if self.allowed => Some(self.active_at_us.saturating_add(IDLE_US)),
+            Phase::Awake if self.allowed => Some(self.sleep_at()),
             Phase::Deactivating { poll_at, .. } | Phase::Activating { poll_at, .. } => {
                 Some(poll_at)
             }
@@ -444,7 +512,7 @@ impl Power {
             Phase::Awake => {
                 if !(self.allowed && idle) {
                     self.active_at_us = now_us;
-                } else if now_us >= self.active_at_us.saturating_add(IDLE_US) {
+                } else if now_us >= self.sleep_at() {
                     self.phase = Phase::Quiescing(MibStep::ToSend);
                 }
             }

@@ -773,6 +773,23 @@ where
     pub fn drain_where(
         &mut self,
         mut select: impl FnMut(Ac, &TxMeta) -> bool,
+        dropped: impl FnMut(Ac, F, TxMeta),
+    ) -> usize {
+        self.drain_held(|ac, h| select(ac, &h.meta), dropped)
+    }
+
+    /// Hands every frame that is still queued, not yet in a TX batch, to `dropped` (a flush
+    /// that drops). The frames the chip holds stay pending until their confirms, which the
+    /// chip sends for each: no confirm then finds its frame gone, and mac80211 learns whether
+    /// they went out. Returns how many.
+    pub fn drain_unsent(&mut self, dropped: impl FnMut(Ac, F, TxMeta)) -> usize {
+        self.drain_held(|_, h| h.state == State::Queued, dropped)
+    }
+
+    /// Takes every held frame `select` picks out of its slot and hands it to `dropped`.
+    fn drain_held(
+        &mut self,
+        mut select: impl FnMut(Ac, &Held<F>) -> bool,
         mut dropped: impl FnMut(Ac, F, TxMeta),
     ) -> usize {
         let mut n = 0;
@@ -783,7 +800,7 @@ where
                     .slots
                     .get(i)
                     .and_then(|s| s.held.as_ref())
-                    .is_some_and(|h| select(ac, &h.meta));
+                    .is_some_and(|h| select(ac, h));
                 if pick {
                     if let Some((f, m)) = self.take(ac, i) {
                         dropped(ac, f, m);

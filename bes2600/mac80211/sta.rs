@@ -56,7 +56,10 @@ use crate::protocol::{
             AddKey,
             RemoveKey, //
         },
-        pm::SetPm,
+        pm::{
+            SetPm,
+            PM_ACTIVE, //
+        },
         queue::{
             EdcaAc,
             SetEdcaParams, //
@@ -112,6 +115,8 @@ fn publish(data: &HwData, st: &StaState) {
         .set_activity(Activity::JOINED, st.joined.is_some());
     data.shared
         .set_activity(Activity::ASSOCIATED, st.associated);
+    let dozing = st.ps_sent.is_some_and(|pm| pm.mode != PM_ACTIVE);
+    data.shared.set_activity(Activity::POWER_SAVE, dozing);
 }
 
 /// A command's confirm status as a result: anything but success is `EIO`, after a line in the

@@ -450,18 +450,37 @@ impl TxPath {
 
     /// Every frame the BH holds goes back to mac80211 as not sent (restart, unbind).
     pub(crate) fn drain(&mut self, hw: &Hw<Bes2600Ops>) {
+        self.give_back(hw, true);
+    }
+
+    /// mac80211's flush that drops: the frames not yet sent go back to it as not sent. Those
+    /// the chip holds stay for their confirms, which come within milliseconds (or the
+    /// confirm timeout restarts the chip): dropped here, their confirms would find nothing,
+    /// and mac80211 would be told "not sent" for frames that went out.
+    pub(crate) fn drop_unsent(&mut self, hw: &Hw<Bes2600Ops>) {
+        self.give_back(hw, false);
+    }
+
+    /// Gives the queued frames, and with `pending` those the chip holds as well, back to
+    /// mac80211 as not sent, and lets it queue again.
+    fn give_back(&mut self, hw: &Hw<Bes2600Ops>, pending: bool) {
         self.peeked = None;
         // Collected first: the queues are borrowed while they drain. A frame the vector
         // cannot take is freed without status, which mac80211 tolerates.
         // Their policies are released here, so a frame freed that way keeps none.
         let mut held = KVec::new();
         let policies = &mut self.policies;
-        self.queues.drain(|_, mut q, _| {
+        let take = |_, mut q: Queued, _| {
             if let Some(index) = q.policy.take() {
                 let _ = policies.release(index);
             }
             let _ = held.push(q, GFP_KERNEL);
-        });
+        };
+        if pending {
+            self.queues.drain(take);
+        } else {
+            self.queues.drain_unsent(take);
+        }
         for q in held {
             self.counts.dropped += 1;
             self.complete(hw, q, None);

@@ -10,7 +10,7 @@
 # Set LIB_TAG before sourcing: it starts every line the helpers print.
 #
 # What is here:
-# - timing and messages: now_ms, step, fail (with the hook lib_on_fail), wait_for,
+# - timing and messages: now_ms, step, fail (with the hook lib_on_fail), lib_stacks, wait_for,
 #   expect_within, summary / summary_print;
 # - the chip model: model_start, model_ctl, model_fresh, mstat, model_stop;
 # - the emulated SDIO card: bes_func, have_func;
@@ -64,6 +64,47 @@ lib_tail() {
 	echo "$LIB_TAG: --- last $2 lines of $1 ($3)"
 	tail -n "$2" "$1" | sed "s/^/$LIB_TAG: | /"
 }
+# lib_stacks: where the driver's threads, the chip model, the tools that talk to them and
+# every task in uninterruptible sleep are now (state and kernel stack of each), for a command
+# that did not return: a hang shows which thread waits on what.
+lib_stacks() {
+	for _p in /proc/[0-9]*; do
+		read -r _comm 2>/dev/null <"$_p/comm" || continue
+		_state=
+		while read -r _k _v _; do
+			[ "$_k" = State: ] && { _state=$_v; break; }
+		done 2>/dev/null <"$_p/status" || true
+		case $_comm in
+		bes2600* | iw | wpa_supplicant | hostapd | kworker*wiphy* | cfg80211) ;;
+		*) [ "$_state" = D ] || continue ;;
+		esac
+		echo "$LIB_TAG: --- ${_p#/proc/} $_comm: $_state"
+		sed "s/^/$LIB_TAG: | /" "$_p/stack" 2>/dev/null || true
+	done
+}
+# lib_bounded SECONDS OUT COMMAND...: runs COMMAND, its output in OUT, for at most SECONDS;
+# returns its exit status, or 124 if it had not ended by then. The stacks of the threads
+# (lib_stacks, taken while the command still waits) are then in OUT.stuck, and the command is
+# killed.
+lib_bounded() {
+	_b_secs=$1 _b_out=$2
+	shift 2
+	"$@" >"$_b_out" 2>&1 &
+	_b_pid=$!
+	lib_uptime
+	_b_end=$((lib_up + _b_secs))
+	while kill -0 "$_b_pid" 2>/dev/null; do
+		lib_uptime
+		if [ "$lib_up" -ge "$_b_end" ]; then
+			lib_stacks >"$_b_out.stuck"
+			kill "$_b_pid" 2>/dev/null || true
+			wait "$_b_pid" 2>/dev/null || true
+			return 124
+		fi
+		sleep 0.2
+	done
+	wait "$_b_pid"
+}
 # fail MESSAGE: says what failed, shows what may tell why (the scenario's own lib_on_fail
 # first, then the logs of the model, hostapd and wpa_supplicant) and ends the scenario.
 fail() {
@@ -74,6 +115,7 @@ fail() {
 	lib_tail /tmp/hostapd.log 30 hostapd
 	[ -z "${WPA_LOG:-}" ] || lib_tail "$WPA_LOG" 40 wpa_supplicant
 	[ -z "${CLIENT_LOG:-}" ] || lib_tail "$CLIENT_LOG" 40 "the WiFi client"
+	lib_tail /tmp/iw-events.log 30 "nl80211 events (iw event)"
 	exit 1
 }
 # wait_for SECONDS COMMAND...: runs COMMAND every $WAIT_POLL s (0.1) until it succeeds, for
@@ -312,7 +354,15 @@ sta_scan() {
 	_try=1
 	while :; do
 		_t0=$(now_ms)
-		_out=$(iw dev "$STA_IF" scan ${SCAN_ARGS:-} 2>&1) || true
+		# A scan ends in seconds (each batch has the driver's watchdog): a minute is a hang,
+		# which is reported with the threads' stacks instead of stalling the scenario.
+		_rc=0
+		lib_bounded 60 /tmp/scan.txt iw dev "$STA_IF" scan ${SCAN_ARGS:-} || _rc=$?
+		if [ "$_rc" = 124 ]; then
+			cat /tmp/scan.txt.stuck
+			fail "scan $_try: iw dev $STA_IF scan did not return in 60 s"
+		fi
+		_out=$(cat /tmp/scan.txt)
 		_bss=$(echo "$_out" | awk -v ssid="$AP_SSID" '
 			/^BSS / { if (found) exit; bss = substr($2, 1, 17); freq = ""; sig = ""; ch = ""; found = 0 }
 			/^\tfreq:/ { freq = $2 + 0 }
@@ -701,13 +751,23 @@ station_scenarios() {
 scan_while_associated() {
 	step "== a scan while associated"
 	_t0=$(now_ms)
-	iw dev "$STA_IF" scan >/tmp/scan-associated.txt 2>&1 &
+	(
+		_rc=0
+		lib_bounded 60 /tmp/scan-associated.txt iw dev "$STA_IF" scan || _rc=$?
+		echo "$_rc" >/tmp/scan-associated.rc
+	) &
 	_scan_pid=$!
 	sleep 1
 	_t1=$(now_ms)
 	_link=$(iw dev "$STA_IF" link)
 	_link_ms=$(($(now_ms) - _t1))
-	wait "$_scan_pid" || fail "a scan while associated failed: $(tail -n 2 /tmp/scan-associated.txt)"
+	wait "$_scan_pid" || true
+	_rc=$(cat /tmp/scan-associated.rc)
+	if [ "$_rc" = 124 ]; then
+		cat /tmp/scan-associated.txt.stuck
+		fail "a scan while associated did not return in 60 s"
+	fi
+	[ "$_rc" = 0 ] || fail "a scan while associated failed: $(tail -n 2 /tmp/scan-associated.txt)"
 	_scan_ms=$(($(now_ms) - _t0))
 	step "scan while associated: $(grep -c '^BSS ' /tmp/scan-associated.txt) BSS in $_scan_ms ms; iw link during it answered in $_link_ms ms"
 	summary "scan_assoc=${_scan_ms}ms" "link_during_scan=${_link_ms}ms"
@@ -812,6 +872,10 @@ bes_station_setup() {
 	model_start --hwsim on --calibration auto \
 		--cal-fw "$fw/bes2600/best2002_fw_boot_sdio.bin" --wifi-fw "$fw/bes2600/best2002_fw_sdio.bin"
 	ap_setup "$ap_phy"
+
+	# Every nl80211 event of the run (scans started, finished and aborted, connections), shown
+	# when a step fails.
+	iw event -t >/tmp/iw-events.log 2>&1 &
 
 	step "== bes2600 loads, boots the chip and registers wlan0"
 	bes2600_up "$@"

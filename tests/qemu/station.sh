@@ -56,6 +56,8 @@ model_log_lines() { wc -l </tmp/model.err; }
 # model_logged_since N PATTERN: a line after the first N of the model's log matches PATTERN.
 model_logged_since() { tail -n +"$(($1 + 1))" /tmp/model.err | grep -qE "$2"; }
 
+# processor_asleep: the driver reports the chip's processor asleep.
+processor_asleep() { [ "$(dstat power_state)" = asleep ]; }
 # power_save: mac80211 allows power save once the connection is authorized, and cfg80211's
 # default (like NetworkManager's) turns it on; the chip then dozes and the AP buffers what it
 # has for the station. Pings from the AP come back only if the chip wakes for the TIM of the
@@ -66,7 +68,13 @@ power_save() {
 	iw dev "$STA_IF" set power_save off || fail "iw set power_save off"
 	expect_within 10 "the chip to be active" model_logged_since "$_mark" "power save off" ||
 		fail "power save off did not reach the chip"
+	model_fresh || fail "no fresh stats from the chip model"
+	_sleeps=$(mstat mcu_sleeps)
 	lib_ping "AP -> station, power save off" "$STA_IP" in_ap
+	sleep 2
+	model_fresh || fail "no fresh stats from the chip model"
+	[ "$(mstat mcu_sleeps)" = "$_sleeps" ] ||
+		fail "the chip's processor slept while associated with power save off"
 	_mark=$(model_log_lines)
 	iw dev "$STA_IF" set power_save on || fail "iw set power_save on"
 	iw dev "$STA_IF" get power_save | grep -q "Power save: on" || fail "iw get power_save does not say on"
@@ -75,7 +83,13 @@ power_save() {
 		fail "power save did not reach the chip"
 	model_fresh || fail "no fresh stats from the chip model"
 	_wakes=$(mstat ps_tim_wakeups) _dozes=$(mstat ps_dozes)
-	sleep 1
+	_sleeps=$(mstat mcu_sleeps)
+	# The processor sleeps too once the station has sent nothing for 1.5 s (docs/bh.md,
+	# "Chip wake and sleep"); the first ping arrives while it sleeps, and its reply wakes it.
+	expect_within 10 "the chip's processor to sleep while the station dozes" processor_asleep ||
+		fail "the chip's processor did not sleep while associated in power save (driver: $(dstat power_state))"
+	model_fresh || fail "no fresh stats from the chip model"
+	_mcu_wakes=$(mstat mcu_wakes)
 	lib_ping "AP -> dozing station" "$STA_IP" in_ap
 	model_fresh || fail "no fresh stats from the chip model"
 	_wakes=$(($(mstat ps_tim_wakeups) - _wakes))
@@ -87,8 +101,12 @@ power_save() {
 	model_fresh || fail "no fresh stats from the chip model"
 	_dozes=$(($(mstat ps_dozes) - _dozes))
 	[ "$_dozes" -gt 0 ] || fail "the chip never dozed again after traffic"
-	step "power save: the chip woke $_wakes times for the AP's TIM and dozed again $_dozes times"
-	summary "ps_tim_wakeups=$_wakes"
+	_sleeps=$(($(mstat mcu_sleeps) - _sleeps))
+	_mcu_wakes=$(($(mstat mcu_wakes) - _mcu_wakes))
+	[ "$_sleeps" -gt 0 ] || fail "the chip's processor never slept while associated in power save"
+	[ "$_mcu_wakes" -gt 0 ] || fail "the chip's processor slept but was not woken for the replies"
+	step "power save: the chip woke $_wakes times for the AP's TIM and dozed again $_dozes times; its processor slept $_sleeps times and was woken $_mcu_wakes times"
+	summary "ps_tim_wakeups=$_wakes" "ps_mcu_sleeps=$_sleeps"
 }
 
 # associated_checks: what runs once the station holds a WPA2 connection.

@@ -12,9 +12,10 @@ use bes2600_engine::power::{
     Activity,
     PowerState,
     SleepSwitch,
+    ASSOCIATED_TX_HOLD_US, //
     POLL_US,
     WAKE_FAILURES_TO_DISABLE,
-    WAKE_TRIES, //
+    WAKE_TRIES,
 };
 use bes2600_engine::protocol::mib::{self, ReadMib};
 use bes2600_engine::protocol::msg::join::JOIN_FLAG_FORCE;
@@ -146,6 +147,37 @@ fn data_wakes_the_chip() {
     let confirmed: usize = h.ev.tx_confirms.len();
     assert!(confirmed >= 1 && h.data.frames.is_empty());
     assert_eq!(h.bh.power_state(), PowerState::Awake);
+    assert_eq!(h.bus.violations(), 0);
+}
+
+#[test]
+fn an_associated_station_stays_awake_for_the_tx_hold_after_sending() {
+    let mut h = sleepy();
+    h.bh.set_sleep_tx_hold(ASSOCIATED_TX_HOLD_US);
+    // A frame the host sends starts the hold: 50 ms of quiet are not enough.
+    h.data.frames.push_back(data_frame(0, 0, 100));
+    assert_eq!(h.run(), None);
+    assert_eq!(h.advance(10), None);
+    assert_eq!(h.ev.tx_confirms.len(), 1);
+    let hold_ms = ASSOCIATED_TX_HOLD_US / 1000;
+    assert_eq!(h.advance(hold_ms - 100), None);
+    assert_eq!(h.bh.power_state(), PowerState::Awake, "within the TX hold");
+    assert_eq!(h.bh.power_counts().sleeps, 0);
+    // The chip sleeps once the hold has passed.
+    assert_eq!(h.advance(200), None);
+    assert_eq!(h.bh.power_state(), PowerState::Asleep);
+    assert_eq!(h.bh.power_counts().sleeps, 1);
+    // Without the hold (not associated), 50 ms after the last frame.
+    h.bh.set_sleep_tx_hold(0);
+    h.data.frames.push_back(data_frame(1, 0, 100));
+    // The shell wakes the BH for a frame.
+    assert_eq!(h.run(), None);
+    assert_eq!(h.advance(30), None, "a wake, then the frame");
+    assert_eq!(h.ev.tx_confirms.len(), 2);
+    assert_eq!(h.bh.power_counts().wakes, 1);
+    assert_eq!(h.advance(100), None);
+    assert_eq!(h.bh.power_state(), PowerState::Asleep);
+    assert_eq!(h.bh.power_counts().sleeps, 2);
     assert_eq!(h.bus.violations(), 0);
 }
 
@@ -304,26 +336,62 @@ fn a_reset_starts_awake() {
 
 #[test]
 fn sleep_policy() {
-    assert!(
-        Activity::IDLE.allows_sleep(),
-        "no interface, or one up and idle"
-    );
-    for bit in [
-        Activity::JOINED,
-        Activity::ASSOCIATED,
-        Activity::SCANNING,
-        Activity::REMAIN_ON_CHANNEL,
-    ] {
-        let a = Activity::IDLE.with(bit, true);
-        assert!(!a.allows_sleep(), "{bit:#x}");
-        assert!(a.with(bit, false).allows_sleep());
+    for while_associated in [false, true] {
+        assert!(
+            Activity::IDLE.allows_sleep(while_associated),
+            "no interface, or one up and idle"
+        );
+        for bit in [
+            Activity::JOINED,
+            Activity::ASSOCIATED,
+            Activity::SCANNING,
+            Activity::REMAIN_ON_CHANNEL,
+        ] {
+            let a = Activity::IDLE.with(bit, true);
+            assert!(!a.allows_sleep(while_associated), "{bit:#x}");
+            assert!(a.with(bit, false).allows_sleep(while_associated));
+        }
+        let joined_scanning = Activity::IDLE
+            .with(Activity::JOINED, true)
+            .with(Activity::SCANNING, true);
+        assert!(!joined_scanning
+            .with(Activity::SCANNING, false)
+            .allows_sleep(while_associated));
     }
-    let joined_scanning = Activity::IDLE
+}
+
+#[test]
+fn an_associated_station_sleeps_only_in_power_save_once_a_wake_worked() {
+    let associated = Activity::IDLE
         .with(Activity::JOINED, true)
-        .with(Activity::SCANNING, true);
-    assert!(!joined_scanning
-        .with(Activity::SCANNING, false)
-        .allows_sleep());
+        .with(Activity::ASSOCIATED, true);
+    let dozing = associated.with(Activity::POWER_SAVE, true);
+    assert!(
+        !associated.allows_sleep(true),
+        "power save off: the chip stays up"
+    );
+    assert_eq!(dozing.tx_hold_us(), ASSOCIATED_TX_HOLD_US);
+    assert_eq!(Activity::IDLE.tx_hold_us(), 0);
+    assert!(dozing.allows_sleep(true));
+    assert!(!dozing.allows_sleep(false), "no wake has worked yet");
+    // Joined and authenticating, with a power-save flag left over: still awake.
+    let joining = Activity::IDLE
+        .with(Activity::JOINED, true)
+        .with(Activity::POWER_SAVE, true);
+    assert!(!joining.allows_sleep(true));
+    // A scan while dozing keeps the chip up for its length.
+    assert!(!dozing.with(Activity::SCANNING, true).allows_sleep(true));
+
+    let mut s = SleepSwitch::new(true);
+    assert!(!s.while_associated(), "no wake yet");
+    s.observe(1);
+    assert!(s.while_associated());
+    assert!(!s.wake_failed());
+    assert!(s.wake_failed(), "two failures in a row turn sleeping off");
+    assert!(!s.while_associated());
+    let mut off = SleepSwitch::new(false);
+    off.observe(3);
+    assert!(!off.while_associated(), "chip_sleep=0");
 }
 
 #[test]

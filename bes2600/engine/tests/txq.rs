@@ -284,6 +284,32 @@ fn drain_where_takes_one_interface() {
 }
 
 #[test]
+fn drain_unsent_keeps_the_frames_the_chip_holds_for_their_confirms() {
+    let mut q = queues(8);
+    let mut queued = Vec::new();
+    for i in 0..6u32 {
+        queued.push(q.push(Ac::ALL[(i % 2) as usize], i, meta(0, 0, 0)).unwrap());
+    }
+    let sent: Vec<_> = (0..3).map(|_| send(&mut q).unwrap()).collect();
+    let mut got = Vec::new();
+    assert_eq!(q.drain_unsent(|_, f, _| got.push(f)), 3);
+    assert_eq!(got.len(), 3);
+    for (_, f) in &sent {
+        assert!(!got.contains(f), "frame {f} was at the chip");
+    }
+    assert!(q.next_to_send().is_none(), "nothing left to send");
+    assert_eq!(q.total(), 3);
+    // Each confirm still finds its frame; the dropped ones' ids are stale.
+    for (id, f) in sent {
+        assert_eq!(q.confirm(id).map(|(g, _)| g), Ok(f));
+    }
+    assert!(q.is_empty());
+    for id in queued {
+        assert!(q.confirm(id).is_err());
+    }
+}
+
+#[test]
 fn stop_and_wake_with_hysteresis() {
     let t = Thresholds::vendor(false, 1, 128);
     assert_eq!((t.stop, t.wake), (32, 16));
@@ -403,6 +429,7 @@ enum Op {
     Expire(u32),
     DrainIf(u8),
     Drain,
+    DrainUnsent,
     Advance(u32),
 }
 
@@ -417,6 +444,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u32..12_000_000).prop_map(Op::Expire),
         1 => (0u8..3).prop_map(Op::DrainIf),
         1 => Just(Op::Drain),
+        1 => Just(Op::DrainUnsent),
         2 => (0u32..2_000_000).prop_map(Op::Advance),
     ]
 }
@@ -537,6 +565,18 @@ proptest! {
                     q.drain(|_, f, _| give_back(f, &mut inside));
                     retired.extend(pending.drain(..).map(|(p, _)| p));
                     prop_assert!(q.is_empty());
+                }
+                Op::DrainUnsent => {
+                    let before = pending.len();
+                    q.drain_unsent(|_, f, _| {
+                        assert!(
+                            !pending.iter().any(|(_, p)| *p == f),
+                            "a frame at the chip was dropped"
+                        );
+                        give_back(f, &mut inside);
+                    });
+                    prop_assert_eq!(pending.len(), before);
+                    prop_assert!(q.next_to_send().is_none());
                 }
                 Op::Advance(us) => now += u64::from(us),
             }
