@@ -17,7 +17,7 @@
 # - mac80211_hwsim and the access point in its own network namespace: hwsim_load,
 #   ap_setup, ap_up KIND (open, wpa2, sae-pmf, 5ghz), ap_stop, ap_down (the AP vanishes
 #   from the air), ap_return;
-# - the station: sta_use, sta_scan, wpa_start, wpa_wait, wpa_cmd, wpa_stop, sta_connect,
+# - the station: sta_use, lib_scan, sta_scan, wpa_start, wpa_wait, wpa_cmd, wpa_stop, sta_connect,
 #   sta_link_check, ping_both_ways;
 # - throughput: iperf_run, air_snapshot, air_check;
 # - the scenario steps both station scenarios run: station_scenarios, station_demo.
@@ -82,28 +82,35 @@ lib_stacks() {
 		sed "s/^/$LIB_TAG: | /" "$_p/stack" 2>/dev/null || true
 	done
 }
-# lib_bounded SECONDS OUT COMMAND...: runs COMMAND, its output in OUT, for at most SECONDS;
-# returns its exit status, or 124 if it had not ended by then. The stacks of the threads
-# (lib_stacks, taken while the command still waits) are then in OUT.stuck, and the command is
-# killed.
-lib_bounded() {
-	_b_secs=$1 _b_out=$2
-	shift 2
-	"$@" >"$_b_out" 2>&1 &
-	_b_pid=$!
+# lib_scan OUT [ARGS...]: one scan of $STA_IF, its results in OUT: `iw dev IF scan trigger
+# ARGS`, its end awaited in the nl80211 events that `iw event` logs from the setup on, then
+# `iw dev IF scan dump`. Not `iw dev IF scan`: iw subscribes to the scan events only after its
+# trigger returned (its source says so), and a guest starved for the length of a scan makes
+# it miss the end and wait forever. Returns 1 if the trigger or the dump failed (iw's message
+# in OUT), 2 if the scan was aborted, 124 if it did not end within 60 s (the threads' stacks
+# in OUT.stuck).
+lib_scan() {
+	_s_out=$1
+	shift
+	_s_mark=$(wc -l </tmp/iw-events.log)
+	iw dev "$STA_IF" scan trigger "$@" >"$_s_out" 2>&1 || return 1
 	lib_uptime
-	_b_end=$((lib_up + _b_secs))
-	while kill -0 "$_b_pid" 2>/dev/null; do
+	_s_end=$((lib_up + 60))
+	while :; do
+		_s_ev=$(sed -n "$((_s_mark + 1)),\$ { /: $STA_IF (phy #[0-9]*): scan \(finished\|aborted\)/ { p; q } }" \
+			/tmp/iw-events.log)
+		case $_s_ev in
+		*"scan finished"*) break ;;
+		*"scan aborted"*) return 2 ;;
+		esac
 		lib_uptime
-		if [ "$lib_up" -ge "$_b_end" ]; then
-			lib_stacks >"$_b_out.stuck"
-			kill "$_b_pid" 2>/dev/null || true
-			wait "$_b_pid" 2>/dev/null || true
+		if [ "$lib_up" -ge "$_s_end" ]; then
+			lib_stacks >"$_s_out.stuck"
 			return 124
 		fi
 		sleep 0.2
 	done
-	wait "$_b_pid"
+	iw dev "$STA_IF" scan dump >"$_s_out" 2>&1 || return 1
 }
 # fail MESSAGE: says what failed, shows what may tell why (the scenario's own lib_on_fail
 # first, then the logs of the model, hostapd and wpa_supplicant) and ends the scenario.
@@ -245,6 +252,9 @@ hwsim_load() {
 	wait_for 10 hwsim_count "$1" || fail "mac80211_hwsim made no $1 radios"
 	HWSIM_PHYS=${HWSIM_PHYS# }
 	step "mac80211_hwsim: $1 radios ($HWSIM_PHYS)"
+	# Every nl80211 event of the run from here on (scans started, finished and aborted,
+	# connections), line-buffered: lib_scan waits for a scan's end in it, and fail shows it.
+	stdbuf -oL iw event -t >/tmp/iw-events.log 2>&1 &
 }
 # phy_netdev PHY: the network interface of a wiphy (in the current namespace).
 phy_netdev() {
@@ -357,12 +367,13 @@ sta_scan() {
 		# A scan ends in seconds (each batch has the driver's watchdog): a minute is a hang,
 		# which is reported with the threads' stacks instead of stalling the scenario.
 		_rc=0
-		lib_bounded 60 /tmp/scan.txt iw dev "$STA_IF" scan ${SCAN_ARGS:-} || _rc=$?
+		lib_scan /tmp/scan.txt ${SCAN_ARGS:-} || _rc=$?
 		if [ "$_rc" = 124 ]; then
 			cat /tmp/scan.txt.stuck
-			fail "scan $_try: iw dev $STA_IF scan did not return in 60 s"
+			fail "scan $_try: no end of the scan in 60 s"
 		fi
 		_out=$(cat /tmp/scan.txt)
+		[ "$_rc" != 2 ] || _out="scan aborted"
 		_bss=$(echo "$_out" | awk -v ssid="$AP_SSID" '
 			/^BSS / { if (found) exit; bss = substr($2, 1, 17); freq = ""; sig = ""; ch = ""; found = 0 }
 			/^\tfreq:/ { freq = $2 + 0 }
@@ -753,7 +764,7 @@ scan_while_associated() {
 	_t0=$(now_ms)
 	(
 		_rc=0
-		lib_bounded 60 /tmp/scan-associated.txt iw dev "$STA_IF" scan || _rc=$?
+		lib_scan /tmp/scan-associated.txt || _rc=$?
 		echo "$_rc" >/tmp/scan-associated.rc
 	) &
 	_scan_pid=$!
@@ -765,8 +776,9 @@ scan_while_associated() {
 	_rc=$(cat /tmp/scan-associated.rc)
 	if [ "$_rc" = 124 ]; then
 		cat /tmp/scan-associated.txt.stuck
-		fail "a scan while associated did not return in 60 s"
+		fail "a scan while associated did not end in 60 s"
 	fi
+	[ "$_rc" != 2 ] || fail "the scan while associated was aborted"
 	[ "$_rc" = 0 ] || fail "a scan while associated failed: $(tail -n 2 /tmp/scan-associated.txt)"
 	_scan_ms=$(($(now_ms) - _t0))
 	step "scan while associated: $(grep -c '^BSS ' /tmp/scan-associated.txt) BSS in $_scan_ms ms; iw link during it answered in $_link_ms ms"
@@ -872,10 +884,6 @@ bes_station_setup() {
 	model_start --hwsim on --calibration auto \
 		--cal-fw "$fw/bes2600/best2002_fw_boot_sdio.bin" --wifi-fw "$fw/bes2600/best2002_fw_sdio.bin"
 	ap_setup "$ap_phy"
-
-	# Every nl80211 event of the run (scans started, finished and aborted, connections), shown
-	# when a step fails.
-	iw event -t >/tmp/iw-events.log 2>&1 &
 
 	step "== bes2600 loads, boots the chip and registers wlan0"
 	bes2600_up "$@"
