@@ -34,9 +34,11 @@ use kernel::{
     sync::{
         aref::ARef,
         atomic::{
+            Acquire,
             Atomic,
             Full,
-            Relaxed, //
+            Relaxed,
+            Release, //
         },
         Arc,
         CondVar,
@@ -227,6 +229,8 @@ pub(crate) struct Shared {
     tx_inbox: SpinLockIrq<KVec<InboxFrame>>,
     /// Set by a flush that drops: the BH gives every queued frame back.
     tx_drop_requested: Atomic<u32>,
+    /// Drops the BH carried out; the flush waits for this to change.
+    tx_drops_done: Atomic<u32>,
     /// Frames the BH holds (queued or awaiting a confirm), as of its last pass.
     tx_held: Atomic<u64>,
     /// mac80211's retry limits for the rate policies: short in bits 0-7, long in bits 8-15,
@@ -347,6 +351,7 @@ impl Shared {
             woken_by_tx: Atomic::new(0),
             tx_inbox <- new_spinlock_irq!(inbox?, "bes2600::bh::Shared::tx_inbox"),
             tx_drop_requested: Atomic::new(0),
+            tx_drops_done: Atomic::new(0),
             tx_held: Atomic::new(0),
             retry_limits: Atomic::new(0),
             activity: Atomic::new(0),
@@ -401,8 +406,20 @@ impl Shared {
     /// otherwise waits (at most 2 s, as the vendor does) until the BH holds none.
     pub(crate) fn flush_tx(&self, drop: bool) {
         if drop {
-            self.tx_drop_requested.store(1, Relaxed);
+            let done = self.tx_drops_done.load(Acquire);
+            self.tx_drop_requested.store(1, Release);
             self.waker.wake();
+            // mac80211 queues what follows a flush (a deauthentication after the one in its
+            // disassociation) as soon as this returns: the drop must be over by then, or it
+            // would take those frames as well. Bounded like the flush below, and not waited
+            // for while the link is down (a restart, or the BH parked for a system sleep
+            // while mac80211 suspends): the BH carries it out once it runs passes again.
+            for _ in 0..200 {
+                if self.tx_drops_done.load(Acquire) != done || !self.wsm.is_up() {
+                    return;
+                }
+                kernel::time::delay::fsleep(Delta::from_millis(10));
+            }
             return;
         }
         for _ in 0..200 {
@@ -1066,26 +1083,29 @@ impl BhThread {
     /// Takes mac80211's frames into the BH's queues while the link is up (they wait in the
     /// inbox otherwise), and carries out a flush that drops.
     fn admit_tx(&mut self, hw: Option<&Hw<Bes2600Ops>>) {
-        let drop_all = self.shared.tx_drop_requested.xchg(0, Relaxed) != 0;
+        let drop_all = self.shared.tx_drop_requested.xchg(0, Acquire) != 0;
         if !drop_all && !self.link_up {
             return;
         }
         self.shared.take_inbox(&mut self.inbox);
-        let Some(hw) = hw else {
+        if let Some(hw) = hw {
+            let now = self.clock.now_us();
+            for f in self.inbox.drain_all() {
+                if drop_all {
+                    hw.free_tx_skb(f.skb);
+                } else {
+                    self.tx.admit(hw, f.skb, f.tail, now);
+                }
+            }
+            if drop_all {
+                self.tx.drop_unsent(hw);
+            }
+        } else {
             // Not registered (any more): the frames are freed without status.
             self.inbox.clear();
-            return;
-        };
-        let now = self.clock.now_us();
-        for f in self.inbox.drain_all() {
-            if drop_all {
-                hw.free_tx_skb(f.skb);
-            } else {
-                self.tx.admit(hw, f.skb, f.tail, now);
-            }
         }
         if drop_all {
-            self.tx.drop_unsent(hw);
+            self.shared.tx_drops_done.fetch_add(1, Release);
         }
     }
 

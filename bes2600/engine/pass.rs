@@ -945,7 +945,7 @@ impl Bh {
         };
         match bus.write_data(cmd) {
             Ok(()) => {
-                self.power.tx_activity(now);
+                self.power.activity(now);
                 r.counters.tx_batches += 1;
                 r.counters.tx_frames = r
                     .counters
@@ -1007,6 +1007,7 @@ impl Bh {
                     let copy = b.push(m, stamp).map_err(internal)?;
                     wsm_header::stamp_seq(copy, seq).map_err(internal)?;
                     data.taken();
+                    self.power.data_sent(now);
                 }
                 Err(Refusal::Later) => break,
                 Err(Refusal::Reject(e)) => {

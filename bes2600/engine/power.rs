@@ -11,7 +11,7 @@
 //! batches:
 //!
 //! ```text
-//!            idle 50 ms, sleep allowed              confirm        MCU_WAKEUP_READY clear
+//!      idle 50 ms (and TX hold), allowed            confirm        MCU_WAKEUP_READY clear
 //!  Awake ──────────────────────────▶ MIB 0x1006 = 0x12 ──────▶ MCU_DEACTIVE ──────────────▶ Asleep
 //!    ▲      (GoingToSleep)                │ work or not allowed    (poll 2 ms, ≤ 200 ms)      │
 //!    │                                    ▼                                      work or not  │
@@ -21,8 +21,9 @@
 //!
 //! * **Idle** is: the firmware is up, no command outstanding or queued, no data frame queued
 //!   or unconfirmed, no failed transfer waiting for its retry, and no RX batch and no TX
-//!   batch for [`IDLE_US`]; and the shell allows sleep ([`Activity::allows_sleep`] plus its
-//!   own queues).
+//!   batch for [`IDLE_US`], nor a data frame sent within the shell's TX hold
+//!   ([`ASSOCIATED_TX_HOLD_US`] while associated); and the shell allows sleep
+//!   ([`Activity::allows_sleep`] plus its own queues).
 //! * The two MIB writes are the engine's own commands: they go through the one command
 //!   channel like any other (one command outstanding, its confirm, its timeout), ahead of
 //!   the shell's command, whose turn comes once the chip is awake again.
@@ -57,10 +58,11 @@ use crate::protocol::{
 /// Time without traffic before the chip may sleep: the vendor's power-down delay after the
 /// last busy event (docs/chip-protocol.md, "Wake line and sleep").
 pub const IDLE_US: u64 = 50_000;
-/// Time after the last TX batch before an associated station's chip may sleep: the vendor's
-/// busy time after a transmission (docs/chip-protocol.md, "Wake line and sleep"). A
-/// conversation (a TCP flow, a ping every second) keeps the chip awake instead of paying a
-/// wake for each frame the host sends; the AP's frames alone (beacons, broadcasts) do not.
+/// Time after the last data frame the host sent before an associated station's chip may
+/// sleep: the vendor's busy time after a transmission (docs/chip-protocol.md, "Wake line and
+/// sleep"). A conversation (a TCP flow, a ping every second) keeps the chip awake instead of
+/// paying a wake for each frame the host sends; the AP's frames alone (beacons, broadcasts)
+/// and commands do not.
 pub const ASSOCIATED_TX_HOLD_US: u64 = 1_500_000;
 /// Time between a doorbell and the read of the status register, and between two reads
 /// (docs/chip-protocol.md, "Subsystem handshake": 2 ms for the MCU).
@@ -181,7 +183,7 @@ impl Activity {
         while_associated && self.0 & dozing == dozing
     }
 
-    /// How long after its last TX batch the chip stays awake ([`Power::set_tx_hold`]):
+    /// How long after the last data frame sent the chip stays awake ([`Power::set_tx_hold`]):
     /// [`ASSOCIATED_TX_HOLD_US`] while associated, nothing beyond [`IDLE_US`] otherwise.
     pub const fn tx_hold_us(self) -> u64 {
         if self.0 & Self::ASSOCIATED != 0 {
@@ -335,9 +337,9 @@ pub struct Power {
     allowed: bool,
     /// Last traffic (RX or TX batch), or the last time the chip was not idle.
     active_at_us: u64,
-    /// Last TX batch.
-    tx_at_us: u64,
-    /// Time after the last TX batch before the chip may sleep (besides [`IDLE_US`]).
+    /// Last data frame put into a TX batch.
+    data_at_us: u64,
+    /// Time after the last data frame before the chip may sleep (besides [`IDLE_US`]).
     tx_hold_us: u64,
     /// Counters since probe.
     counts: PowerCounts,
@@ -357,7 +359,7 @@ impl Power {
             phase: Phase::Awake,
             allowed: false,
             active_at_us: 0,
-            tx_at_us: 0,
+            data_at_us: 0,
             tx_hold_us: 0,
             counts: PowerCounts {
                 sleeps: 0,
@@ -374,7 +376,7 @@ impl Power {
     pub fn reset(&mut self) {
         self.phase = Phase::Awake;
         self.active_at_us = 0;
-        self.tx_at_us = 0;
+        self.data_at_us = 0;
     }
 
     /// The state.
@@ -408,7 +410,7 @@ impl Power {
         matches!(self.phase, Phase::Awake)
     }
 
-    /// How long the chip stays awake after a TX batch, on top of [`IDLE_US`] after any
+    /// How long the chip stays awake after a data frame, on top of [`IDLE_US`] after any
     /// traffic ([`Activity::tx_hold_us`]).
     pub fn set_tx_hold(&mut self, us: u64) {
         self.tx_hold_us = us;
@@ -419,16 +421,15 @@ impl Power {
         self.active_at_us = now_us;
     }
 
-    /// A TX batch at `now_us`: the idle time and the TX hold start again.
-    pub fn tx_activity(&mut self, now_us: u64) {
-        self.active_at_us = now_us;
-        self.tx_at_us = now_us;
+    /// A data frame went into a TX batch at `now_us`: the TX hold starts again.
+    pub fn data_sent(&mut self, now_us: u64) {
+        self.data_at_us = now_us;
     }
 
     /// When the chip, idle since, may start to sleep.
     const fn sleep_at(&self) -> u64 {
         let idle_end = self.active_at_us.saturating_add(IDLE_US);
-        let tx_end = self.tx_at_us.saturating_add(self.tx_hold_us);
+        let tx_end = self.data_at_us.saturating_add(self.tx_hold_us);
         if idle_end > tx_end {
             idle_end
         } else {

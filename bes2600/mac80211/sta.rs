@@ -190,6 +190,10 @@ pub(super) fn add_interface(data: &HwData, vif: &Vif) -> Result {
 
 /// The interface goes: unjoin if joined.
 pub(super) fn remove_interface(data: &HwData, _vif: &Vif) {
+    // The frames still on their way go out, or their confirms arrive, before the reset ends
+    // the association (bounded; at once while the link is down): a frame the firmware held
+    // across the reset could lose its confirm.
+    data.shared.flush_tx(false);
     let mut st = data.sta.lock();
     if st.joined.is_some() {
         let _ = unjoin(data, &mut st);

@@ -462,7 +462,7 @@ impl TxPath {
     }
 
     /// Gives the queued frames, and with `pending` those the chip holds as well, back to
-    /// mac80211 as not sent, and lets it queue again.
+    /// mac80211 as not sent, and lets it queue again where the queues are low enough.
     fn give_back(&mut self, hw: &Hw<Bes2600Ops>, pending: bool) {
         self.peeked = None;
         // Collected first: the queues are borrowed while they drain. A frame the vector
@@ -485,8 +485,11 @@ impl TxPath {
             self.counts.dropped += 1;
             self.complete(hw, q, None);
         }
-        for ac in 0..4 {
-            hw.wake_queue(ac);
+        // The frames the chip still holds count towards the stop threshold.
+        for ac in Ac::ALL {
+            if self.queues.should_wake(ac) {
+                hw.wake_queue(ac.index() as u16);
+            }
         }
     }
 

@@ -698,8 +698,15 @@ station_scenarios() {
 
 	step "== disconnect and reconnect"
 	wpa_mark
+	_ap_mark=$(wc -l </tmp/hostapd.log)
 	wpa_cmd disconnect >/dev/null
 	wpa_wait 30 "disconnection" "CTRL-EVENT-DISCONNECTED" || fail "no disconnection event"
+	# The deauthentication reached the AP: mac80211 flushes the queues with drop just before
+	# it sends the frame, and a driver that drops it too leaves the AP waiting for its
+	# inactivity timeout (minutes).
+	ap_heard_leave() { tail -n +"$((_ap_mark + 1))" /tmp/hostapd.log | grep -q "AP-STA-DISCONNECTED $STA_MAC"; }
+	expect_within 15 "the AP to hear the station leave" ap_heard_leave ||
+		fail "the AP did not hear the station's deauthentication"
 	iw dev "$STA_IF" link | grep -q "^Not connected" || fail "iw link still shows a connection"
 	wpa_mark
 	wpa_cmd reconnect >/dev/null

@@ -75,6 +75,7 @@ power_save() {
 	model_fresh || fail "no fresh stats from the chip model"
 	[ "$(mstat mcu_sleeps)" = "$_sleeps" ] ||
 		fail "the chip's processor slept while associated with power save off"
+	# $_sleeps stays the count from before power save went on.
 	_mark=$(model_log_lines)
 	iw dev "$STA_IF" set power_save on || fail "iw set power_save on"
 	iw dev "$STA_IF" get power_save | grep -q "Power save: on" || fail "iw get power_save does not say on"
@@ -83,7 +84,6 @@ power_save() {
 		fail "power save did not reach the chip"
 	model_fresh || fail "no fresh stats from the chip model"
 	_wakes=$(mstat ps_tim_wakeups) _dozes=$(mstat ps_dozes)
-	_sleeps=$(mstat mcu_sleeps)
 	# The processor sleeps too once the station has sent nothing for 1.5 s (docs/bh.md,
 	# "Chip wake and sleep"); the first ping arrives while it sleeps, and its reply wakes it.
 	expect_within 10 "the chip's processor to sleep while the station dozes" processor_asleep ||

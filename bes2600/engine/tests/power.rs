@@ -151,7 +151,7 @@ fn data_wakes_the_chip() {
 }
 
 #[test]
-fn an_associated_station_stays_awake_for_the_tx_hold_after_sending() {
+fn an_associated_station_stays_awake_for_the_tx_hold_after_sending_data() {
     let mut h = sleepy();
     h.bh.set_sleep_tx_hold(ASSOCIATED_TX_HOLD_US);
     // A frame the host sends starts the hold: 50 ms of quiet are not enough.
@@ -167,6 +167,17 @@ fn an_associated_station_stays_awake_for_the_tx_hold_after_sending() {
     assert_eq!(h.advance(200), None);
     assert_eq!(h.bh.power_state(), PowerState::Asleep);
     assert_eq!(h.bh.power_counts().sleeps, 1);
+    // A command (a statistics read, say) wakes the chip, but does not start the hold: the
+    // chip sleeps 50 ms after its confirm.
+    let c = command_awake(&mut h, read_mib());
+    assert_eq!(base(&c), id::READ_MIB_CONFIRM);
+    assert_eq!(h.advance(100), None);
+    assert_eq!(
+        h.bh.power_state(),
+        PowerState::Asleep,
+        "commands do not hold"
+    );
+    assert_eq!(h.bh.power_counts().sleeps, 2);
     // Without the hold (not associated), 50 ms after the last frame.
     h.bh.set_sleep_tx_hold(0);
     h.data.frames.push_back(data_frame(1, 0, 100));
@@ -174,10 +185,10 @@ fn an_associated_station_stays_awake_for_the_tx_hold_after_sending() {
     assert_eq!(h.run(), None);
     assert_eq!(h.advance(30), None, "a wake, then the frame");
     assert_eq!(h.ev.tx_confirms.len(), 2);
-    assert_eq!(h.bh.power_counts().wakes, 1);
+    assert_eq!(h.bh.power_counts().wakes, 2);
     assert_eq!(h.advance(100), None);
     assert_eq!(h.bh.power_state(), PowerState::Asleep);
-    assert_eq!(h.bh.power_counts().sleeps, 2);
+    assert_eq!(h.bh.power_counts().sleeps, 3);
     assert_eq!(h.bus.violations(), 0);
 }
 
