@@ -99,6 +99,11 @@ say "packaging the headers of $release ($debarch) from $kdir"
 	export "${kargs[@]}"
 	if [ -n "$target_hostcc" ]; then
 		export CC=$target_hostcc HOSTCC=clang$LLVM_SUFFIX
+		# With LLVM= the kernel links host programs with -fuse-ld=lld unless told otherwise;
+		# a cross gcc has no lld of its own, but its binutils linker.
+		case ${target_hostcc##*/} in
+		*gcc*) export HOSTLDFLAGS=-fuse-ld=bfd ;;
+		esac
 	else
 		export CC=host-programs-as-built HOSTCC=host-programs-as-built
 	fi

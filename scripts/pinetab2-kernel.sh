@@ -88,6 +88,10 @@ if [ "$native" = 0 ] && [ "$cross_headers" = 0 ]; then
 fi
 [ "$native" = 1 ] || command -v aarch64-linux-gnu-gcc >/dev/null ||
 	die "aarch64-linux-gnu-gcc not found (apt-get install gcc-aarch64-linux-gnu): it builds the headers' host programs for the tablet"
+# The kernel's bindeb-pkg checks the build dependencies of its source package; this one is
+# not needed by the test kernels, so bootstrap.sh does not install it.
+dpkg -s libdw-dev >/dev/null 2>&1 ||
+	die "libdw-dev not installed (apt-get install libdw-dev): the kernel's Debian packaging requires it"
 
 say "building the kernel (Image, modules, device trees) in $out"
 start=$(date +%s)
