@@ -403,7 +403,7 @@ impl Shared {
     }
 
     /// mac80211's `flush`: with `drop`, the BH gives every frame it has not sent yet back;
-    /// otherwise waits (at most 2 s, as the vendor does) until the BH holds none.
+    /// otherwise waits until the BH holds none. Either way bounded (2 s, as the vendor does).
     pub(crate) fn flush_tx(&self, drop: bool) {
         if drop {
             let done = self.tx_drops_done.load(Acquire);
@@ -411,24 +411,20 @@ impl Shared {
             self.waker.wake();
             // mac80211 queues what follows a flush (a deauthentication after the one in its
             // disassociation) as soon as this returns: the drop must be over by then, or it
-            // would take those frames as well. Bounded like the flush below, and not waited
-            // for while the link is down (a restart, or the BH parked for a system sleep
-            // while mac80211 suspends): the BH carries it out once it runs passes again.
-            for _ in 0..200 {
-                if self.tx_drops_done.load(Acquire) != done || !self.wsm.is_up() {
-                    return;
-                }
-                kernel::time::delay::fsleep(Delta::from_millis(10));
-            }
-            return;
+            // would take those frames as well.
+            self.flush_wait(|| self.tx_drops_done.load(Acquire) != done);
+        } else {
+            self.flush_wait(|| self.tx_held.load(Relaxed) == 0 && self.tx_inbox.lock().is_empty());
         }
+    }
+
+    /// Polls `done` every 10 ms for at most 2 s while the link is up. With the link down (a
+    /// restart, an unbind, the BH parked for a system sleep while mac80211 suspends) nothing
+    /// is sent until it is up again and the BH deals with its frames itself: nothing to wait
+    /// for.
+    fn flush_wait(&self, done: impl Fn() -> bool) {
         for _ in 0..200 {
-            // With the link down (recovery, unbind) nothing is sent until it is up again: the
-            // BH gives the frames back itself, there is nothing to wait for.
-            if !self.wsm.is_up() {
-                return;
-            }
-            if self.tx_held.load(Relaxed) == 0 && self.tx_inbox.lock().is_empty() {
+            if !self.wsm.is_up() || done() {
                 return;
             }
             kernel::time::delay::fsleep(Delta::from_millis(10));

@@ -94,22 +94,16 @@ lib_scan() {
 	shift
 	_s_mark=$(wc -l </tmp/iw-events.log)
 	iw dev "$STA_IF" scan trigger "$@" >"$_s_out" 2>&1 || return 1
-	lib_uptime
-	_s_end=$((lib_up + 60))
-	while :; do
+	scan_ended() {
 		_s_ev=$(sed -n "$((_s_mark + 1)),\$ { /: $STA_IF (phy #[0-9]*): scan \(finished\|aborted\)/ { p; q } }" \
 			/tmp/iw-events.log)
-		case $_s_ev in
-		*"scan finished"*) break ;;
-		*"scan aborted"*) return 2 ;;
-		esac
-		lib_uptime
-		if [ "$lib_up" -ge "$_s_end" ]; then
-			lib_stacks >"$_s_out.stuck"
-			return 124
-		fi
-		sleep 0.2
-	done
+		[ -n "$_s_ev" ]
+	}
+	if ! wait_for 60 scan_ended; then
+		lib_stacks >"$_s_out.stuck"
+		return 124
+	fi
+	case $_s_ev in *"scan aborted"*) return 2 ;; esac
 	iw dev "$STA_IF" scan dump >"$_s_out" 2>&1 || return 1
 }
 # fail MESSAGE: says what failed, shows what may tell why (the scenario's own lib_on_fail
